@@ -1,0 +1,100 @@
+"""Text normalisation shared by extraction and change detection.
+
+Two different jobs live here on purpose, so they never drift apart:
+
+* ``collapse`` / ``squeeze_cjk`` make stored text tidy while keeping the page's
+  own characters (full-width brackets stay full-width);
+* ``normalise_for_hash`` is for comparing only: NFKC, every kind of space, runs
+  of whitespace. Stored fields never go through it.
+
+It also knows what page chrome looks like as a line of text (breadcrumbs, meta
+lines, print/close links, counters, footers), so the extractor can drop it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Every space a page uses: ASCII whitespace, no-break, ideographic, the en/em family, zero-widths.
+_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
+_CJK = r"\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f\U00020000-\U0002fa1f"
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
+
+
+def collapse(text: str) -> str:
+    """Trim and collapse every run of (any kind of) whitespace to one ASCII space."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def squeeze_cjk(text: str) -> str:
+    """Collapse whitespace and drop it between two CJK characters ("鲁 超" -> "鲁超").
+
+    Titles broken over lines and labels padded for justification carry such gaps.
+    """
+    return _CJK_GAP.sub("", collapse(text))
+
+
+def remove_spaces(text: str) -> str:
+    return _SPACES.sub("", text)
+
+
+def normalise_for_hash(text: str) -> str:
+    """The form two versions are compared in: NFKC, all spaces one space, trimmed."""
+    return collapse(unicodedata.normalize("NFKC", text))
+
+
+# -- page chrome as lines of text -------------------------------------------------------------------
+_COLON = r"\s*[:：]"
+BREADCRUMB = re.compile(r"^(您现在的位置|您当前的位置|当前位置|您的位置|所在位置|现在位置|位置)\s*[:：]")
+PRINT_CLOSE = re.compile(
+    r"^[\[【（(]?\s*(打印本稿|打印本页|打印此文|打印|关闭本页|关闭窗口|关闭|返回顶部|返回|收藏|分享到?|保存)\s*[\]】）)]?"
+    r"(\s*[\[【（(]?\s*(打印本稿|打印本页|打印此文|打印|关闭本页|关闭窗口|关闭|返回顶部|返回|收藏|分享到?|保存)\s*[\]】）)]?)*$"
+)
+FONT_SIZE = re.compile(r"(字号|字体)\s*[:：]?\s*[\[【]?\s*[大中小]\s*[\]】]?\s*[\[【]?\s*[大中小]")
+COUNTER = re.compile(r"(浏览次数|浏览量|点击数|点击量|点击率|阅读次数|阅读量|访问量|访问次数|浏览|点击|阅读)\s*[:：]\s*\d*")
+PREV_NEXT = re.compile(r"^(上一篇|下一篇|上一条|下一条|上一页|下一页|上篇|下篇)\s*[:：]?")
+FOOTER = re.compile(
+    r"(Copyright|版权所有|ICP备|ICP证|公网安备|网站标识码|技术支持|主办单位|承办单位|All Rights Reserved"
+    r"|不得转载|分辨率|建议使用|网站地图|联系我们)",
+    re.I,
+)
+TODAY = re.compile(r"(今天是|今日)\s*[:：]?\s*\d{4}\s*年.*(星期|周)")
+META_LABEL = re.compile(
+    r"(?:^|\s|[|｜])(发布时间|发布日期|发文日期|发表时间|更新时间|时间|日期|来源|信息来源|文章来源|稿件来源"
+    r"|发布机构|作者|索引号|文号|发文字号|主题分类|成文日期|公开方式|公开范围|有效期|主题词|名称|字号)" + _COLON
+)
+CREDIT_LABEL = re.compile(r"^[（(]?\s*(供稿|责任编辑|编辑|审核|终审|校对|审校|撰稿)" + _COLON)
+ATTACHMENTS = re.compile(r"^(相关附件|附件下载|附件)\s*[:：]?")
+SCAN_QR = re.compile(r"(扫一扫|手机打开|微信扫)")
+
+
+def is_meta_line(line: str) -> bool:
+    """A field line (发布时间：… 来源：…), not prose: short, and starts with or holds labels."""
+    if len(line) > 120:
+        return False
+    labels = META_LABEL.findall(line)
+    if not labels:
+        return False
+    return line.startswith(tuple(labels)) or len(labels) >= 2 or bool(COUNTER.search(line))
+
+
+def is_chrome_line(line: str) -> bool:
+    """Lines that are page furniture wherever they appear."""
+    return bool(
+        BREADCRUMB.match(line)
+        or PRINT_CLOSE.match(line)
+        or FONT_SIZE.search(line)
+        or PREV_NEXT.match(line)
+        or TODAY.search(line)
+        or (len(line) < 40 and COUNTER.fullmatch(line.strip()))
+        or (len(line) < 40 and SCAN_QR.search(line))
+    )
+
+
+def is_footer_line(line: str) -> bool:
+    return len(line) < 200 and bool(FOOTER.search(line))
+
+
+def is_credit_line(line: str) -> bool:
+    return len(line) < 120 and bool(CREDIT_LABEL.match(line))

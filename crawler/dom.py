@@ -1,0 +1,110 @@
+"""Small helpers over selectolax's lexbor tree: parse, drop what is not visible,
+and read an element as the lines a browser would show.
+"""
+
+from __future__ import annotations
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from crawler.clean import collapse
+
+INVISIBLE_TAGS = [
+    "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
+    "select", "button", "textarea", "input", "head",
+]  # fmt: skip
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote center dd details dialog dir div dl dt fieldset figcaption figure "
+    "footer form h1 h2 h3 h4 h5 h6 header hgroup hr li main menu nav ol p pre section table tbody thead "
+    "tfoot tr td th ul caption summary".split()
+)
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_HIDDEN = (
+    '[style*="display:none"], [style*="display: none"], [style*="DISPLAY: none"], [style*="display:NONE"],'
+    ' [style*="visibility:hidden"], [style*="visibility: hidden"], [hidden]'
+)
+
+
+def parse(html: str) -> LexborHTMLParser:
+    return LexborHTMLParser(html)
+
+
+def strip_invisible(tree: LexborHTMLParser) -> None:
+    """Remove scripts, styles, form controls and hidden elements: none of it is content."""
+    tree.strip_tags(INVISIBLE_TAGS)
+    for node in tree.css(_HIDDEN):
+        node.decompose()
+
+
+def text_of(node: LexborNode | None) -> str:
+    """Visible text of an element on one line, whitespace collapsed."""
+    return collapse(node.text(deep=True, separator="", strip=False)) if node is not None else ""
+
+
+MARK_START = "\x00start"
+MARK_END = "\x00end"
+
+
+def lines_of(node: LexborNode, mark: LexborNode | None = None) -> list[str]:
+    """The element's text as a browser lays it out: one line per block element or <br>.
+
+    With ``mark``, the lines of that descendant are framed by MARK_START / MARK_END,
+    so a caller can tell what lies before, inside and after it. Iterative (a stack of
+    child iterators), since real pages nest tables deeper than recursion likes.
+    """
+    mark_id = mark.mem_id if mark is not None else None
+    lines: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        if current:
+            line = collapse("".join(current))
+            if line:
+                lines.append(line)
+            current.clear()
+
+    stack: list = [node.iter(include_text=True)]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            if stack and stack[-1] is _FLUSH:
+                stack.pop()
+                flush()
+            elif stack and stack[-1] is _END_MARK:
+                stack.pop()
+                flush()
+                lines.append(MARK_END)
+            continue
+        tag = child.tag
+        if tag == "-text":
+            current.append(child.text_content or "")
+        elif tag == "br":
+            flush()
+        elif mark_id is not None and child.mem_id == mark_id:
+            flush()
+            lines.append(MARK_START)
+            stack.append(_END_MARK)
+            stack.append(child.iter(include_text=True))
+        elif tag in BLOCK_TAGS:
+            flush()
+            stack.append(_FLUSH)  # marker: flush when this element's iterator ends
+            stack.append(child.iter(include_text=True))
+        elif tag and not tag.startswith(("_", "!", "-")):
+            stack.append(child.iter(include_text=True))
+    flush()
+    return lines
+
+
+_FLUSH = object()  # stack marker: the block element below it ends a line
+_END_MARK = object()  # stack marker: the marked element ends here
+
+
+def has_block_child(node: LexborNode) -> bool:
+    """Whether a block element sits anywhere inside (the node itself not counted)."""
+    nodes = node.traverse(include_text=False)
+    next(nodes, None)  # traverse() starts with the node itself
+    return any(child.tag in BLOCK_TAGS for child in nodes)
+
+
+def link_text_length(node: LexborNode) -> int:
+    return sum(len(collapse(a.text(deep=True))) for a in node.css("a"))

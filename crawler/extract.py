@@ -1,0 +1,420 @@
+"""Report page -> Report fields, on markup never seen before.
+
+The page is read three ways: its ``<head>`` (``<title>``, meta tags), the body
+container (the element that directly holds the most paragraph text, chrome
+excluded) and the page as lines of text, split into what comes before, inside
+and after the body. Labels (发布时间, 来源, 供稿 …) are searched outside the body
+first, so a date or "来源" inside the prose never wins. A site profile's
+selectors override any of these guesses.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from crawler import clean
+from crawler.clean import collapse, remove_spaces, squeeze_cjk
+from crawler.dates import DATE_RE, parse_date
+from crawler.dom import HEADINGS, MARK_END, MARK_START, has_block_child, lines_of, parse, strip_invisible, text_of
+from crawler.models import CREDIT_KEYS, MIN_BODY_CHARS, Attachment, Page, Report
+from crawler.profile import Selectors
+
+_C = r"\s*[:：]\s*"
+STRONG_DATE_LABEL = re.compile(r"(发布时间|发布日期|发文日期|发表时间|公开日期|上网时间|发稿时间|发布于)" + r"\s*[:：]?\s*[\[【(（]?\s*$")
+WEAK_DATE_LABEL = re.compile(r"(?<![\u4e00-\u9fff])(时间|日期)\s*[:：]\s*[\[【(（]?\s*$")
+UPDATE_DATE_LABEL = re.compile(r"(更新时间|更新日期|修改时间)\s*[:：]\s*[\[【(（]?\s*$")
+SOURCE_LABEL = re.compile(r"(?<![\u4e00-\u9fff])(信息来源|文章来源|稿件来源|来源单位|来源|发布机构|发布单位)" + _C)
+# Where a source value ends: the next label on the line.
+_VALUE_END = re.compile(
+    r"\s{2,}|\s*[|｜【\[]|\s*(发布时间|发布日期|时间|日期|作者|浏览|点击|阅读|字号|字体|编辑|责任编辑|打印|关闭|分享)\s*[:：]?"
+)
+CREDIT_LABELS = {"供稿": "contributor", "责任编辑": "editor", "编辑": "editor", "审核": "reviewer", "终审": "approver"}
+_CREDIT = re.compile(r"(?<![\u4e00-\u9fff])(供稿|责任编辑|编辑|审核|终审)\s*[:：]")
+_EMPTY_VALUES = {"", "无", "暂无", "-", "--", "未知", "null", "none"}
+DOC_EXTENSIONS = (
+    ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".et", ".ppt", ".pptx", ".zip", ".rar", ".7z",
+    ".ofd", ".txt", ".csv", ".tif",
+)  # fmt: skip
+_TITLE_SPLIT = re.compile(r"\s*(?:__|_|\||｜| - | – | — |--)\s*")
+_CANDIDATE_TAGS = "h1, h2, h3, h4, h5, h6, td, div, p, span, font, strong, b, center, li"
+_PARAGRAPH_TAGS = "p, div, td, li, section, article, blockquote, pre, center, font, span, dd, h4, h5, h6, strong"
+_META_DATE_NAMES = ("pubdate", "publishdate", "articlepubdate", "publish_date", "article:published_time", "dc.date")
+_META_TITLE_NAMES = ("articletitle", "og:title", "dc.title")
+_META_SOURCE_NAMES = ("contentsource", "source", "articlesource")
+
+
+def extract_report(page: Page, selectors: Selectors | None = None) -> Report:
+    """Every field of the report on this page, with problems found on the way."""
+    sel = selectors or Selectors()
+    tree = parse(page.text)
+    meta = _meta_tags(tree)
+    title_tag = text_of(tree.css_first("title"))
+    strip_invisible(tree)
+    for selector in sel.remove:
+        for node in tree.css(selector):
+            node.decompose()
+    root = tree.body
+    if root is None:
+        return Report(page.final_url, None, None, None, "", problems=("no body: the page has no <body>",))
+
+    body_node = _select(tree, sel.body) or find_body(root)
+    doc = lines_of(root, body_node)
+    before, inside, after = _split(doc)
+    outside = before + after
+
+    title = _title(tree, sel, meta, title_tag, before, inside)
+    text_lines = clean_body_lines(inside, title)
+    published = _published(tree, sel, meta, before, after, title)
+    source = _source(tree, sel, meta, outside + inside[-5:])
+    credits = _credits(inside + after)
+    attachments = _attachments(tree, sel, body_node, page.final_url)
+
+    text = "\n".join(text_lines)
+    problems = []
+    if not title:
+        problems.append("no title found")
+    if not published:
+        problems.append("no date found")
+    if not text:
+        problems.append("no body: no report text on the page")
+    elif len(text) < MIN_BODY_CHARS:
+        problems.append(f"body under {MIN_BODY_CHARS} characters ({len(text)})")
+    return Report(
+        url=page.final_url,
+        title=title,
+        published=published,
+        source=source,
+        text=text,
+        attachments=tuple(attachments),
+        credits=credits,
+        problems=tuple(problems),
+    )
+
+
+# -- the body container ------------------------------------------------------------------------------
+def find_body(root: LexborNode) -> LexborNode | None:
+    """The element that directly holds the most paragraph text.
+
+    Each paragraph-like leaf (no block inside) credits its text, links and chrome
+    lines excluded, to its parent; text nodes count for the element they sit in.
+    The winner is the element whose own paragraphs carry the most text, which is
+    the article body rather than the page wrapper around it.
+    """
+    scores: dict[int, float] = {}
+    nodes: dict[int, LexborNode] = {}
+    for node in root.css(_PARAGRAPH_TAGS):
+        own = 0
+        for child in node.iter(include_text=True):
+            if child.tag == "-text":
+                own += _prose_length(child.text_content or "")
+        if own:
+            scores[node.mem_id] = scores.get(node.mem_id, 0) + own
+            nodes[node.mem_id] = node
+        parent = node.parent
+        if parent is None or has_block_child(node):
+            continue
+        length = _prose_length(node.text(deep=True)) - _link_length(node)
+        if length > 0:
+            scores[parent.mem_id] = scores.get(parent.mem_id, 0) + length
+            nodes[parent.mem_id] = parent
+    if not scores:
+        return None
+    best = max(scores, key=lambda k: scores[k])  # first maximum: outer element on a tie
+    return nodes[best] if scores[best] >= 10 else None
+
+
+def _prose_length(text: str) -> int:
+    line = collapse(text)
+    if not line or _is_furniture(line):
+        return 0
+    return len(remove_spaces(line))
+
+
+def _link_length(node: LexborNode) -> int:
+    return sum(len(remove_spaces(a.text(deep=True))) for a in node.css("a"))
+
+
+def _is_furniture(line: str) -> bool:
+    return (
+        clean.is_chrome_line(line)
+        or clean.is_meta_line(line)
+        or clean.is_footer_line(line)
+        or clean.is_credit_line(line)
+        or bool(clean.ATTACHMENTS.match(line) and len(line) < 40)
+    )
+
+
+def _split(doc: list[str]) -> tuple[list[str], list[str], list[str]]:
+    if MARK_START not in doc:
+        return doc, [], []
+    start, end = doc.index(MARK_START), doc.index(MARK_END)
+    return doc[:start], doc[start + 1 : end], doc[end + 1 :]
+
+
+def clean_body_lines(lines: list[str], title: str | None) -> list[str]:
+    """The report's own paragraphs: chrome before and after the prose cut away.
+
+    Leading breadcrumb/title/meta lines go; the text ends at the first credits,
+    相关附件, prev/next or footer line; print/close links and counters go wherever
+    they are. A title repeated *inside* the prose (its heading block) stays.
+    """
+    lines = [line for line in lines if line]
+    title_key = remove_spaces(title or "")
+    start = 0
+    while start < len(lines):
+        line = lines[start]
+        following = lines[start + 1] if start + 1 < len(lines) else ""
+        if clean.is_chrome_line(line) or clean.is_meta_line(line) or clean.is_footer_line(line):
+            start += 1
+        elif title_key and remove_spaces(line) == title_key and clean.is_meta_line(following):
+            start += 1  # the page's title line, followed by its meta line
+        else:
+            break
+    body: list[str] = []
+    for line in lines[start:]:
+        if body and (
+            clean.is_credit_line(line)
+            or (clean.ATTACHMENTS.match(line) and len(line) < 60)
+            or clean.PREV_NEXT.match(line)
+            or clean.is_footer_line(line)
+        ):
+            break
+        if clean.is_chrome_line(line) or (clean.is_meta_line(line) and not body):
+            continue
+        body.append(line)
+    while body and (clean.is_chrome_line(body[-1]) or clean.is_meta_line(body[-1])):
+        body.pop()
+    return body
+
+
+# -- title --------------------------------------------------------------------------------------------
+def _title(
+    tree: LexborHTMLParser, sel: Selectors, meta: dict[str, str], title_tag: str, before: list[str], inside: list[str]
+) -> str | None:
+    if sel.title:
+        return squeeze_cjk(text_of(tree.css_first(sel.title))) or None
+    meta_title = next((meta[n] for n in _META_TITLE_NAMES if meta.get(n)), "")
+    segments = [s for s in _TITLE_SPLIT.split(title_tag) if len(remove_spaces(s)) >= 4]
+    wanted = {remove_spaces(s) for s in [*segments, title_tag, meta_title] if s}
+    meta_index = _first_meta_line(before)
+    matched = _element_matching(tree, wanted)
+    if matched and _near_meta(matched, before, meta_index):
+        return matched
+    if meta_title:
+        return squeeze_cjk(meta_title)
+    if meta_index is not None:
+        for line in reversed(before[:meta_index]):
+            if clean.is_chrome_line(line) or clean.BREADCRUMB.match(line):
+                continue
+            if len(line) >= 5 and not clean.is_meta_line(line):
+                return squeeze_cjk(line)
+            break
+    for tag in HEADINGS[:3]:
+        for node in tree.css(tag):
+            text = text_of(node)
+            if len(text) >= 5 and node.css_first("a") is None:
+                return squeeze_cjk(text)
+    if matched:
+        return matched
+    return squeeze_cjk(max(segments, key=len)) if segments else None
+
+
+def _element_matching(tree: LexborHTMLParser, wanted: set[str]) -> str | None:
+    """Visible text of the element that says exactly the <title> (or one part of it).
+
+    The page's own heading keeps its characters where <title> may add U+3000 or a
+    site suffix; a heading broken over lines comes back joined.
+    """
+    best = None
+    for node in tree.css(_CANDIDATE_TAGS):
+        raw = node.text(deep=True, separator="\n")
+        key = remove_spaces(raw)
+        if key in wanted and len(key) >= 4 and (best is None or len(key) > len(remove_spaces(best))):
+            best = squeeze_cjk(raw)
+    return best
+
+
+def _near_meta(title: str, before: list[str], meta_index: int | None) -> bool:
+    """A heading that matches <title> but sits far above the meta line is a site name."""
+    if meta_index is None:
+        return True
+    key = remove_spaces(title)
+    for i in range(meta_index - 1, max(-1, meta_index - 6), -1):
+        if key in remove_spaces(before[i]):
+            return True
+    return not any(remove_spaces(line) == key for line in before[: max(0, meta_index - 5)])
+
+
+def _first_meta_line(lines: list[str]) -> int | None:
+    for i, line in enumerate(lines):
+        if clean.is_meta_line(line) and (parse_date(line) or SOURCE_LABEL.search(line)):
+            return i
+    return None
+
+
+# -- date ---------------------------------------------------------------------------------------------
+def _published(
+    tree: LexborHTMLParser, sel: Selectors, meta: dict[str, str], before: list[str], after: list[str], title: str | None
+) -> str | None:
+    if sel.published:
+        return parse_date(text_of(tree.css_first(sel.published)))
+    outside = before + after
+    for label in (STRONG_DATE_LABEL, WEAK_DATE_LABEL, UPDATE_DATE_LABEL):
+        for line in outside:
+            found = _labelled_date(line, label)
+            if found:
+                return found
+    for name in _META_DATE_NAMES:
+        found = parse_date(meta.get(name, ""))
+        if found:
+            return found
+    return _bare_date_near_title(before, title)
+
+
+def _labelled_date(line: str, label: re.Pattern[str]) -> str | None:
+    if clean.TODAY.search(line):
+        line = clean.TODAY.sub(" ", line)
+    for m in DATE_RE.finditer(line):
+        if label.search(line[: m.start()][-16:]):
+            return parse_date(m.group(0))
+    return None
+
+
+def _bare_date_near_title(before: list[str], title: str | None) -> str | None:
+    """A date standing alone under the title: "2022-12-02" or "[2022-12-02 10:30]"."""
+    key = remove_spaces(title or "")
+    start = 0
+    if key:
+        for i, line in enumerate(before):
+            if remove_spaces(line) == key:
+                start = i + 1
+    for line in before[start : start + 4]:
+        if clean.TODAY.search(line) or len(line) > 60:
+            continue
+        found = parse_date(line)
+        if found:
+            return found
+    return None
+
+
+# -- source -------------------------------------------------------------------------------------------
+def _source(tree: LexborHTMLParser, sel: Selectors, meta: dict[str, str], lines: list[str]) -> str | None:
+    if sel.source:
+        node = tree.css_first(sel.source)
+        if node is None:
+            return None
+        text = text_of(node)
+        m = SOURCE_LABEL.search(text)
+        return _clean_value(text[m.end() :] if m else text)
+    for line in lines:
+        if len(line) > 150:
+            continue
+        m = SOURCE_LABEL.search(line)
+        if m:
+            return _clean_value(line[m.end() :])
+    for name in _META_SOURCE_NAMES:
+        if meta.get(name):
+            return _clean_value(meta[name])
+    return None
+
+
+def _clean_value(text: str) -> str | None:
+    end = _VALUE_END.search(text)
+    value = (text[: end.start()] if end else text).strip(" ：:（）()【】[]")
+    value = collapse(value)
+    return None if value.lower() in _EMPTY_VALUES else value
+
+
+# -- credits ------------------------------------------------------------------------------------------
+def _credits(lines: list[str]) -> dict[str, str]:
+    """供稿 / 编辑 / 审核 / 终审 as shown, all whitespace removed ("鲁    超" -> "鲁超")."""
+    found: dict[str, str] = {}
+    for line in lines:
+        if len(line) > 150:
+            continue
+        labels = list(_CREDIT.finditer(line))
+        if not labels or not clean.CREDIT_LABEL.match(line) and labels[0].start() > 2:
+            continue
+        for i, m in enumerate(labels):
+            end = labels[i + 1].start() if i + 1 < len(labels) else len(line)
+            value = remove_spaces(line[m.end() : end]).strip("（）()【】[]|｜")
+            key = CREDIT_LABELS[m.group(1)]
+            if value and key not in found:
+                found[key] = value
+    return {k: found[k] for k in CREDIT_KEYS if k in found}
+
+
+# -- attachments --------------------------------------------------------------------------------------
+def _attachments(tree: LexborHTMLParser, sel: Selectors, body: LexborNode | None, base: str) -> list[Attachment]:
+    """Links under 相关附件 / 附件, and document links (pdf, doc, xls …) in the body."""
+    links: list[LexborNode] = []
+    if sel.attachments:
+        links = [a for node in tree.css(sel.attachments) for a in ([node] if node.tag == "a" else node.css("a"))]
+    else:
+        label = _attachment_label(tree)
+        if label is not None:
+            links.extend(_links_after_label(label))
+        if body is not None:
+            links.extend(a for a in body.css("a[href]") if _is_document(a.attributes.get("href") or ""))
+    found: dict[str, Attachment] = {}
+    for a in links:
+        href = (a.attributes.get("href") or "").strip()
+        if not href or href.lower().startswith(("javascript", "#", "mailto:")):
+            continue
+        url = urljoin(base, href).split("#", 1)[0]
+        name = collapse(a.text(deep=True)) or collapse(a.attributes.get("title") or "")
+        name = name or urlsplit(url).path.rsplit("/", 1)[-1]
+        found.setdefault(url, Attachment(name, url))
+    return list(found.values())
+
+
+def _is_document(href: str) -> bool:
+    return urlsplit(href.strip()).path.lower().endswith(DOC_EXTENSIONS)
+
+
+def _attachment_label(tree: LexborHTMLParser) -> LexborNode | None:
+    for node in tree.css("td, div, p, span, li, dt, dd, strong, b, font, label, h3, h4, h5"):
+        own = collapse(node.text(deep=False))
+        if own and clean.ATTACHMENTS.match(own) and len(own) < 20:
+            return node
+    return None
+
+
+def _links_after_label(label: LexborNode) -> list[LexborNode]:
+    """The label's own links, else those in the siblings that follow it (up to 2 levels up)."""
+    own = label.css("a[href]")
+    if own:
+        return own
+    node: LexborNode | None = label
+    for _ in range(2):
+        if node is None:
+            break
+        links: list[LexborNode] = []
+        sibling = node.next
+        while sibling is not None:
+            if sibling.tag == "a":
+                links.append(sibling)
+            elif sibling.tag not in ("-text", "_comment"):
+                links.extend(sibling.css("a[href]"))
+            sibling = sibling.next
+        if links:
+            return links
+        node = node.parent
+    return []
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+def _select(tree: LexborHTMLParser, selector: str | None) -> LexborNode | None:
+    return tree.css_first(selector) if selector else None
+
+
+def _meta_tags(tree: LexborHTMLParser) -> dict[str, str]:
+    found = {}
+    for node in tree.css("meta[content]"):
+        name = (node.attributes.get("name") or node.attributes.get("property") or "").strip().lower()
+        if name and name not in found:
+            found[name] = collapse(node.attributes.get("content") or "")
+    return found

@@ -1,0 +1,310 @@
+"""The polite HTTP client: one request at a time, a pause between requests,
+robots.txt honoured, retries with backoff, a size cap, same-host redirects,
+conditional requests, charset decoding and challenge detection.
+
+Everything the crawler downloads goes through :class:`Fetcher.get`, so these
+rules hold for every request the project makes to the site.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from protego import Protego
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+from crawler.challenge import detect_challenge
+from crawler.charset import decode_html
+from crawler.errors import BlockedError, FetchError, OffSiteError, RobotsDisallowed, TooLargeError
+from crawler.models import Page
+
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    user_agent: str
+    delay: float = 1.0  # seconds between the end of one request and the start of the next
+    timeout: float = 20.0
+    max_bytes: int = 5_000_000
+    retries: int = 2  # further attempts after the first, on network errors, 429 and 5xx
+    backoff: float = 2.0  # the first retry waits this long, then doubles
+    max_retry_after: float = 300.0  # a Retry-After longer than this is an error, not a wait
+    proxy: str | None = None
+    verify_tls: bool = True
+    max_redirects: int = 10
+
+
+@dataclass(frozen=True)
+class FetchRecord:
+    """One HTTP exchange, for the fetch log."""
+
+    url: str
+    status: int | None
+    nbytes: int
+    seconds: float
+    error: str | None = None
+
+
+@dataclass
+class _Retryable(Exception):
+    message: str
+    status: int | None = None
+    retry_after: float | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def same_site(host_a: str, host_b: str) -> bool:
+    """Hosts that are one site: equal, or equal but for a leading "www."."""
+
+    def bare(host: str) -> str:
+        host = host.lower().rstrip(".")
+        return host[4:] if host.startswith("www.") else host
+
+    return bare(host_a) == bare(host_b)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+@dataclass
+class Fetcher:
+    """One httpx client for one site, used by one poll (or one CLI command).
+
+    ``site_host`` limits redirects (and requests) to the site; when None the host
+    of the first URL fetched is the site. ``robots`` maps an origin to the text of
+    its robots.txt, so a caller can keep it between polls.
+    """
+
+    settings: FetchSettings
+    site_host: str | None = None
+    robots: dict[str, str] = field(default_factory=dict)
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    transport: httpx.BaseTransport | None = None
+    records: list[FetchRecord] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self._client = httpx.Client(
+            headers={"User-Agent": s.user_agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+            timeout=s.timeout,
+            follow_redirects=False,
+            proxy=s.proxy,
+            verify=s.verify_tls,
+            transport=self.transport,
+        )
+        self._parsed_robots: dict[str, Protego] = {}
+        self._last_request_end: float | None = None
+
+    # -- public ---------------------------------------------------------------------------------
+    @property
+    def requests(self) -> int:
+        return len(self.records)
+
+    @property
+    def bytes_received(self) -> int:
+        return sum(r.nbytes for r in self.records)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Page:
+        """Fetch one HTML page. Returns the final Page for 2xx, 304 and 4xx (callers read
+        ``status``); raises FetchError after retries, BlockedError on a challenge page."""
+        url = url.split("#", 1)[0]
+        host = urlsplit(url).hostname or ""
+        if self.site_host is None:
+            self.site_host = host
+        if not same_site(host, self.site_host):
+            raise OffSiteError(f"{url}: not on the site ({self.site_host})", url)
+        self._check_robots(url)
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        current, redirected = url, False
+        for _ in range(self.settings.max_redirects + 1):
+            response, body = self._request_with_retries(current, headers)
+            location = response.headers.get("location")
+            if response.status_code in (301, 302, 303, 307, 308) and location:
+                self._raise_if_challenge(current, response, body)
+                target = urljoin(current, location).split("#", 1)[0]
+                if not same_site(urlsplit(target).hostname or "", self.site_host):
+                    raise OffSiteError(f"{url}: redirected off the site to {target}", url)
+                self._check_robots(target)
+                current, redirected = target, True
+                continue
+            return self._page(url, current, response, body, redirected)
+        raise FetchError(f"{url}: more than {self.settings.max_redirects} redirects", url)
+
+    # -- robots.txt ------------------------------------------------------------------------------
+    def _check_robots(self, url: str) -> None:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        rules = self._parsed_robots.get(origin)
+        if rules is None:
+            text = self.robots.get(origin)
+            if text is None:
+                text = self._download_robots(origin)
+            rules = Protego.parse(text)
+            self._parsed_robots[origin] = rules
+        if not rules.can_fetch(url, self.settings.user_agent):
+            raise RobotsDisallowed(f"{url}: disallowed by robots.txt", url)
+
+    def _download_robots(self, origin: str) -> str:
+        """robots.txt text; "" (allow all) when it is missing. A failure is not cached."""
+        url = origin + "/robots.txt"
+        try:
+            response, body = self._request_with_retries(url, {})
+        except FetchError:
+            return ""
+        if response.status_code == 200:
+            text, _ = decode_html(body, response.headers.get("content-type"))
+            if "<html" in text[:1000].lower():
+                text = ""  # a soft-404 page, not a robots file
+            self.robots[origin] = text
+            return text
+        if 400 <= response.status_code < 500:
+            self.robots[origin] = ""
+        return ""
+
+    def crawl_delay(self) -> float:
+        """The pause between requests: ours, or robots.txt's Crawl-delay when longer (capped)."""
+        delay = self.settings.delay
+        for rules in self._parsed_robots.values():
+            asked = rules.crawl_delay(self.settings.user_agent)
+            if asked:
+                delay = max(delay, min(float(asked), 300.0))
+        return delay
+
+    # -- one request, retried --------------------------------------------------------------------
+    def _request_with_retries(self, url: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
+        s = self.settings
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            asked = getattr(exc, "retry_after", None)
+            backoff = s.backoff * (2 ** (state.attempt_number - 1))
+            return max(backoff, asked or 0.0)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(s.retries + 1),
+            wait=wait,
+            retry=retry_if_exception_type(_Retryable),
+            sleep=self.sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(self._request_once, url, headers)
+        except _Retryable as exc:
+            raise FetchError(f"{url}: {exc.message}", url, exc.status) from None
+
+    def _request_once(self, url: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
+        self._pause()
+        started = self.clock()
+        status: int | None = None
+        body = b""
+        try:
+            with self._client.stream("GET", url, headers=headers) as response:
+                status = response.status_code
+                body = self._read_capped(url, response)
+        except TooLargeError as exc:
+            self._record(url, status, len(body), started, str(exc))
+            raise
+        except httpx.TimeoutException:
+            self._record(url, status, 0, started, "timeout")
+            raise _Retryable(f"timed out after {self.settings.timeout:g}s") from None
+        except httpx.TransportError as exc:
+            self._record(url, status, 0, started, type(exc).__name__)
+            raise _Retryable(f"connection failed ({type(exc).__name__}: {exc})") from None
+        self._record(url, status, len(body), started, None)
+        if status in RETRY_STATUSES and not self._challenge_of(response, body):
+            asked = _retry_after(response.headers.get("retry-after"))
+            if asked is not None and asked > self.settings.max_retry_after:
+                raise FetchError(f"{url}: HTTP {status}, the site asks to retry after {asked:.0f}s", url, status)
+            raise _Retryable(f"HTTP {status}", status, asked)
+        return response, body
+
+    def _read_capped(self, url: str, response: httpx.Response) -> bytes:
+        cap = self.settings.max_bytes
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > cap:
+            raise TooLargeError(f"{url}: response of {declared} bytes is over max_bytes ({cap})", url)
+        chunks, total = [], 0
+        for chunk in response.iter_bytes():
+            total += len(chunk)
+            if total > cap:
+                raise TooLargeError(f"{url}: response over max_bytes ({cap} bytes), cut off", url)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _pause(self) -> None:
+        if self._last_request_end is None:
+            return
+        remaining = self._last_request_end + self.crawl_delay() - self.clock()
+        if remaining > 0:
+            self.sleep(remaining)
+
+    def _record(self, url: str, status: int | None, nbytes: int, started: float, error: str | None) -> None:
+        now = self.clock()
+        self._last_request_end = now
+        self.records.append(FetchRecord(url, status, nbytes, round(now - started, 3), error))
+
+    # -- the final response ----------------------------------------------------------------------
+    @staticmethod
+    def _challenge_of(response: httpx.Response, body: bytes) -> str | None:
+        return detect_challenge(
+            response.status_code,
+            response.headers.get("server", ""),
+            response.headers.get_list("set-cookie"),
+            body[:30_000].decode("utf-8", "replace"),
+            response.headers.get("location", ""),
+        )
+
+    def _raise_if_challenge(self, url: str, response: httpx.Response, body: bytes) -> None:
+        waf = self._challenge_of(response, body)
+        if waf:
+            raise BlockedError(f"{url}: challenge page ({waf}, HTTP {response.status_code})", url, waf)
+
+    def _page(self, url: str, final: str, response: httpx.Response, body: bytes, redirected: bool) -> Page:
+        self._raise_if_challenge(final, response, body)
+        status = response.status_code
+        if status >= 500:
+            raise FetchError(f"{final}: HTTP {status}", final, status)
+        text, encoding = ("", None) if status == 304 else decode_html(body, response.headers.get("content-type"))
+        return Page(
+            url=url,
+            final_url=final,
+            status=status,
+            text=text,
+            encoding=encoding,
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
+            nbytes=len(body),
+            redirected=redirected,
+        )
