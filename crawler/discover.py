@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlsplit
 from crawler.clean import remove_spaces
 from crawler.dom import parse
 from crawler.errors import DiscoveryError
-from crawler.fetch import same_site
+from crawler.fetch import Fetcher, same_site
 from crawler.models import Page, SectionLink
 
 
@@ -59,3 +59,11 @@ def find_section(page: Page, name: str, selector: str | None = None) -> SectionL
 def _image_alt(a) -> str:
     img = a.css_first("img")
     return (img.attributes.get("alt") or "") if img is not None else (a.attributes.get("title") or "")
+
+
+def locate_section(fetcher: Fetcher, home_url: str, name: str, selector: str | None = None) -> SectionLink:
+    """Fetch the home page (following its redirects) and find the section link on it."""
+    page = fetcher.get(home_url)
+    if page.status != 200:
+        raise DiscoveryError(f"{home_url}: home page answered HTTP {page.status}", home_url)
+    return find_section(page, name, selector)

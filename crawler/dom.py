@@ -12,11 +12,12 @@ INVISIBLE_TAGS = [
     "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
     "select", "button", "textarea", "input", "head",
 ]  # fmt: skip
-BLOCK_TAGS = frozenset(
-    "address article aside blockquote center dd details dialog dir div dl dt fieldset figcaption figure "
-    "footer form h1 h2 h3 h4 h5 h6 header hgroup hr li main menu nav ol p pre section table tbody thead "
-    "tfoot tr td th ul caption summary".split()
-)
+BLOCK_TAGS = frozenset([
+    "address", "article", "aside", "blockquote", "center", "dd", "details", "dialog", "dir", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup",
+    "hr", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "table", "tbody", "thead", "tfoot", "tr", "td",
+    "th", "ul", "caption", "summary",
+])  # fmt: skip
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _HIDDEN = (
     '[style*="display:none"], [style*="display: none"], [style*="DISPLAY: none"], [style*="display:NONE"],'

@@ -23,7 +23,9 @@ from crawler.models import CREDIT_KEYS, MIN_BODY_CHARS, Attachment, Page, Report
 from crawler.profile import Selectors
 
 _C = r"\s*[:：]\s*"
-STRONG_DATE_LABEL = re.compile(r"(发布时间|发布日期|发文日期|发表时间|公开日期|上网时间|发稿时间|发布于)" + r"\s*[:：]?\s*[\[【(（]?\s*$")
+STRONG_DATE_LABEL = re.compile(
+    r"(发布时间|发布日期|发文日期|发表时间|公开日期|上网时间|发稿时间|发布于)" + r"\s*[:：]?\s*[\[【(（]?\s*$"
+)
 WEAK_DATE_LABEL = re.compile(r"(?<![\u4e00-\u9fff])(时间|日期)\s*[:：]\s*[\[【(（]?\s*$")
 UPDATE_DATE_LABEL = re.compile(r"(更新时间|更新日期|修改时间)\s*[:：]\s*[\[【(（]?\s*$")
 SOURCE_LABEL = re.compile(r"(?<![\u4e00-\u9fff])(信息来源|文章来源|稿件来源|来源单位|来源|发布机构|发布单位)" + _C)
@@ -336,7 +338,7 @@ def _credits(lines: list[str]) -> dict[str, str]:
         if len(line) > 150:
             continue
         labels = list(_CREDIT.finditer(line))
-        if not labels or not clean.CREDIT_LABEL.match(line) and labels[0].start() > 2:
+        if not labels or (not clean.CREDIT_LABEL.match(line) and labels[0].start() > 2):
             continue
         for i, m in enumerate(labels):
             end = labels[i + 1].start() if i + 1 < len(labels) else len(line)

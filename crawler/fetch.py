@@ -180,7 +180,7 @@ class Fetcher:
         """robots.txt text; "" (allow all) when it is missing. A failure is not cached."""
         url = origin + "/robots.txt"
         try:
-            response, body = self._request_with_retries(url, {})
+            response, body = self._request_with_retries(url, {}, retries=0)
         except FetchError:
             return ""
         if response.status_code == 200:
@@ -203,8 +203,11 @@ class Fetcher:
         return delay
 
     # -- one request, retried --------------------------------------------------------------------
-    def _request_with_retries(self, url: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
+    def _request_with_retries(
+        self, url: str, headers: dict[str, str], retries: int | None = None
+    ) -> tuple[httpx.Response, bytes]:
         s = self.settings
+        attempts = (s.retries if retries is None else retries) + 1
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -213,7 +216,7 @@ class Fetcher:
             return max(backoff, asked or 0.0)
 
         retrying = Retrying(
-            stop=stop_after_attempt(s.retries + 1),
+            stop=stop_after_attempt(attempts),
             wait=wait,
             retry=retry_if_exception_type(_Retryable),
             sleep=self.sleep,

@@ -51,7 +51,7 @@ def _anchors(tree: LexborHTMLParser) -> list[tuple[str, str]]:
 
 
 def next_link(tree: LexborHTMLParser, html: str, url: str) -> PagerInfo | None:
-    """"下一页" (and 尾页, for the total when the URL carries a page number)."""
+    """ "下一页" (and 尾页, for the total when the URL carries a page number)."""
     pages = [urljoin(url, href) for text, href in _anchors(tree) if text.lower() in NEXT_TEXTS]
     return PagerInfo(tuple(pages)) if pages else None
 
@@ -90,7 +90,7 @@ def _current_in_pager(anchor: LexborNode) -> int | None:
 
 
 def total_text(tree: LexborHTMLParser, html: str, url: str) -> PagerInfo | None:
-    """"共3页" / "页次：1/3" give the page count, not URLs."""
+    """ "共3页" / "页次：1/3" give the page count, not URLs."""
     text = collapse(tree.body.text(deep=True)) if tree.body else ""
     m = _TOTAL.search(text)
     if not m:
