@@ -129,10 +129,11 @@ def find_body(root: LexborNode) -> LexborNode | None:
 
 
 def _prose_length(text: str) -> int:
+    """Characters of prose: furniture lines and bare dates (list-box dates) count nothing."""
     line = collapse(text)
     if not line or _is_furniture(line):
         return 0
-    return len(remove_spaces(line))
+    return len(remove_spaces(DATE_RE.sub("", line)))
 
 
 def _link_length(node: LexborNode) -> int:
@@ -377,6 +378,15 @@ def _is_document(href: str) -> bool:
     return urlsplit(href.strip()).path.lower().endswith(DOC_EXTENSIONS)
 
 
+_FILE_HINTS = re.compile(r"download|upload|attach|fujian|file|fj|DownFile", re.I)
+
+
+def _looks_like_file(a: LexborNode) -> bool:
+    href = a.attributes.get("href") or ""
+    name = collapse(a.text(deep=True)).lower()
+    return _is_document(href) or name.endswith(DOC_EXTENSIONS) or bool(_FILE_HINTS.search(href))
+
+
 def _attachment_label(tree: LexborHTMLParser) -> LexborNode | None:
     for node in tree.css("td, div, p, span, li, dt, dd, strong, b, font, label, h3, h4, h5"):
         own = collapse(node.text(deep=False))
@@ -386,7 +396,9 @@ def _attachment_label(tree: LexborHTMLParser) -> LexborNode | None:
 
 
 def _links_after_label(label: LexborNode) -> list[LexborNode]:
-    """The label's own links, else those in the siblings that follow it (up to 2 levels up)."""
+    """The label's own links, else document links in the siblings that follow it (up to
+    2 levels up). Past the label's own element only links that look like files count:
+    an empty 相关附件 is often followed by prev/next or related-article links."""
     own = label.css("a[href]")
     if own:
         return own
@@ -402,6 +414,7 @@ def _links_after_label(label: LexborNode) -> list[LexborNode]:
             elif sibling.tag not in ("-text", "_comment"):
                 links.extend(sibling.css("a[href]"))
             sibling = sibling.next
+        links = [a for a in links if _looks_like_file(a)]
         if links:
             return links
         node = node.parent
