@@ -1,0 +1,13 @@
+"""A fake county People's Congress site, served over real HTTP, to test the crawler against.
+
+Three layouts (an ASP table site in GBK, a TRS static site, a modern HTML5 site)
+carry the same reports; FixtureReport.expected() is the truth an extractor must
+return. See site.py for scenario control and server.py for serving.
+"""
+
+from .layouts import LAYOUTS
+from .model import FixtureReport, RequestRecord
+from .server import FixtureServer
+from .site import FixtureSite
+
+__all__ = ["LAYOUTS", "FixtureReport", "FixtureServer", "FixtureSite", "RequestRecord"]

@@ -1,0 +1,37 @@
+"""`python -m fixturesite [--layout modern] [--port 8000]`: serve a fixture site until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import threading
+
+from .layouts import LAYOUTS
+from .server import FixtureServer
+from .site import FixtureSite
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fixturesite", description=__doc__)
+    parser.add_argument("--layout", choices=sorted(LAYOUTS), default="modern")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--reports", type=int, default=23, help="reports in the 监督工作 section")
+    parser.add_argument("--no-noise", action="store_true", help="no per-request noise in pages")
+    parser.add_argument("--no-validators", action="store_true", help="no ETag/Last-Modified, never 304")
+    args = parser.parse_args(argv)
+    site = FixtureSite(
+        args.layout,
+        reports_per_section=args.reports,
+        validators=not args.no_validators,
+        noise=not args.no_noise,
+    )
+    with FixtureServer(site, args.host, args.port) as server:
+        print(f"fixture site ({args.layout}) at {server.url(site.home_path())}  (Ctrl-C to stop)", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
