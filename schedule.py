@@ -7,7 +7,10 @@ on stderr. Output meant for scripts (JSON) goes to stdout.
 from __future__ import annotations
 
 import json
+import signal
+import sqlite3
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -22,6 +25,11 @@ from crawler.listing import parse_listing
 from crawler.models import Report
 from crawler.walk import walk_section
 from jobs.config import VERSION, Config, ConfigError, load_config
+from jobs.diff import COMPARED_FIELDS, text_diff
+from jobs.export import write_export
+from jobs.poll import PollResult, run_poll
+from storage.db import open_db
+from storage.reports import Store
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
@@ -69,6 +77,12 @@ class App:
 
         host = urlsplit(site_url or self.config.site.url).hostname
         return Fetcher(self.config.fetch_settings(), site_host=host)
+
+    def store(self) -> Store:
+        try:
+            return Store(open_db(self.config.storage.db))
+        except sqlite3.Error as exc:
+            raise ConfigError(f"storage.db: cannot open {self.config.storage.db} ({exc})") from None
 
 
 pass_app = click.make_pass_decorator(App)
@@ -164,6 +178,117 @@ def section(app: App) -> None:
         found = locate_section(fetcher, site.url, site.section, app.config.selectors().section_link)
     click.echo(found.url)
     click.echo(f"how: {found.how}")
+
+
+# -- issue 3: poll, store, export ------------------------------------------------------------------
+def _print_poll(result: PollResult) -> None:
+    for kind, url, title in result.events:
+        click.echo(f"{kind:<8} {title}  {url}")
+    for problem in result.problems:
+        click.echo(f"problem: {problem}", err=True)
+    click.echo(result.summary())
+
+
+@cli.command()
+@pass_app
+@command_errors
+def poll(app: App) -> None:
+    """Poll the section once now: store new, changed and removed reports.
+
+    Exit 0 when the list walk was complete, 1 when the poll failed."""
+    result = run_poll(app.config, app.store())
+    _print_poll(result)
+    if not result.ok:
+        raise Failed(f"poll failed: {result.error}")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
+@pass_app
+@command_errors
+def export(app: App, fmt: str, output: str | None) -> None:
+    """Every stored report (removed ones too), latest version, oldest first."""
+    rows = app.store().export_rows()
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as out:
+            count = write_export(rows, fmt, out)
+        click.echo(f"export: {count} reports written to {output}", err=True)
+    else:
+        write_export(rows, fmt, sys.stdout)
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="Print the versions as JSON.")
+@pass_app
+@command_errors
+def history(app: App, url: str, as_json: bool) -> None:
+    """Every stored version of one report, with its time and the fields that changed."""
+    store = app.store()
+    versions = store.versions(url)
+    if not versions:
+        raise Failed(f"{url}: no such report in the archive")
+    events = store.events(url)
+    if as_json:
+        _dump({"url": url, "status": store.report_status(url)["status"], "versions": versions, "events": events})
+        return
+    for v in versions:
+        what = "first seen" if v["version"] == 1 else ("changed: " + ", ".join(v["changed_fields"]) or "listed again")
+        click.echo(f"version {v['version']}  {v['stored_at']}  {what}")
+        click.echo(f"  {v['title']}  ({v['published'] or 'no date'}, {len(v['text'])} characters)")
+    for e in events:
+        if e["kind"] == "removed":
+            click.echo(f"removed    {e['occurred_at']}  (was version {e['version']})")
+
+
+@cli.command()
+@click.argument("url")
+@pass_app
+@command_errors
+def diff(app: App, url: str) -> None:
+    """The latest change of one report: every changed field, the text as a unified diff."""
+    versions = app.store().versions(url)
+    if not versions:
+        raise Failed(f"{url}: no such report in the archive")
+    changed = [v for v in versions if v["changed_fields"]]
+    if not changed:
+        click.echo(f"{url}: no change recorded (version {versions[-1]['version']} is as first seen)")
+        return
+    new = changed[-1]
+    old = next(v for v in versions if v["version"] == new["version"] - 1)
+    click.echo(f"{url}: version {old['version']} -> {new['version']} ({new['stored_at']})")
+    for name in COMPARED_FIELDS:
+        if name not in new["changed_fields"]:
+            continue
+        if name == "text":
+            click.echo(text_diff(old["text"], new["text"], url))
+        else:
+            before, after = (json.dumps(v[name], ensure_ascii=False) for v in (old, new))
+            click.echo(f"{name}:\n- {before}\n+ {after}")
+
+
+@cli.command()
+@pass_app
+@command_errors
+def run(app: App) -> None:
+    """Poll now and then every [schedule] interval until stopped (Ctrl-C / SIGTERM)."""
+    store = app.store()
+    interval = app.config.schedule.interval
+    stopping = {"now": False}
+
+    def stop(signum: int, frame: object) -> None:
+        stopping["now"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(f"ayrdw-watch {VERSION}: watching {app.config.site.url} every {interval:g}s", err=True)
+    while not stopping["now"]:
+        _print_poll(run_poll(app.config, store))
+        deadline = time.monotonic() + interval
+        while not stopping["now"] and time.monotonic() < deadline:
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+    click.echo("ayrdw-watch: stopped", err=True)
 
 
 def main() -> None:

@@ -51,8 +51,9 @@ class _Group:
     container: LexborNode | None = None
 
 
-def parse_listing(page: Page, item_selector: str | None = None) -> Listing:
-    """Items, further pages and problems of one list page."""
+def parse_listing(page: Page, item_selector: str | None = None, prefer: str | None = None) -> Listing:
+    """Items, further pages and problems of one list page. ``prefer`` is the container
+    path of the list on an earlier page of the same list (see ``Listing.container``)."""
     tree = parse(page.text)
     pager = find_pages(tree, page.text, page.final_url)
     strip_invisible(tree)
@@ -60,8 +61,9 @@ def parse_listing(page: Page, item_selector: str | None = None) -> Listing:
     if item_selector:
         anchors = _selected_anchors(tree, item_selector)
         items = _entries([(a.parent or a, a) for a in anchors], page.final_url, pager_pages)
+        container = None
     else:
-        items = _heuristic_items(tree, page.final_url, pager_pages)
+        items, container = _heuristic_items(tree, page.final_url, pager_pages, prefer)
     problems = []
     if not items:
         if any(marker in page.text for marker in _SCRIPT_LISTS):
@@ -71,7 +73,7 @@ def parse_listing(page: Page, item_selector: str | None = None) -> Listing:
     elif all(i.date is None for i in items):
         problems.append("no dates found next to the items")
     next_pages = tuple(p for p in pager.next_pages if same_site(_host(p), _host(page.final_url)))
-    return Listing(page.final_url, tuple(items), next_pages, pager.total_pages, tuple(problems))
+    return Listing(page.final_url, tuple(items), next_pages, pager.total_pages, tuple(problems), container)
 
 
 def _host(url: str) -> str:
@@ -85,10 +87,12 @@ def _selected_anchors(tree: LexborHTMLParser, selector: str) -> list[LexborNode]
     return [a for a in anchors if a is not None]
 
 
-def _heuristic_items(tree: LexborHTMLParser, base: str, pager_pages: set[str]) -> list[ListingEntry]:
+def _heuristic_items(
+    tree: LexborHTMLParser, base: str, pager_pages: set[str], prefer: str | None
+) -> tuple[list[ListingEntry], str | None]:
     body = tree.body
     if body is None:
-        return []
+        return [], None
     same_tag_counts: dict[int, dict[str, int]] = {}
     groups: dict[tuple, _Group] = {}
     for a in body.css("a[href]"):
@@ -109,11 +113,13 @@ def _heuristic_items(tree: LexborHTMLParser, base: str, pager_pages: set[str]) -
     best, best_score = None, 0.0
     for group in groups.values():
         score = _score(group)
+        if score > 0 and prefer and group.container is not None and container_path(group.container) == prefer:
+            best, best_score = group, float("inf")  # the same list as on the earlier page
         if score > best_score:
             best, best_score = group, score
-    if best is None:
-        return []
-    return _entries(list(best.rows.values()), base, pager_pages)
+    if best is None or best.container is None:
+        return [], None
+    return _entries(list(best.rows.values()), base, pager_pages), container_path(best.container)
 
 
 def _row_of(a: LexborNode, counts: dict[int, dict[str, int]]) -> LexborNode:
@@ -158,19 +164,43 @@ def _context_words(node: LexborNode | None, levels: int = 6) -> str:
     return " ".join(words)
 
 
-def _heading_before(container: LexborNode) -> str:
-    """The text just before the list (its box title), e.g. 热点文章."""
-    node = container
+def _box_headings(container: LexborNode) -> str:
+    """Texts that title the box the list sits in, e.g. 热点文章: the element just before
+    the list (up to 3 levels up), or a first row without links inside it."""
+    found = []
+    first = container.child
+    while first is not None and first.tag in ("-text", "_comment"):
+        first = first.next
+    if first is not None and first.css_first("a") is None:
+        found.append(collapse(first.text(deep=True))[:20])
+    node: LexborNode | None = container
     for _ in range(3):
+        if node is None:
+            break
         prev = node.prev
         while prev is not None and prev.tag in ("-text", "_comment") and not (prev.text_content or "").strip():
             prev = prev.prev
         if prev is not None:
-            return collapse(prev.text(deep=True))[:20]
-        node = node.parent
-        if node is None:
+            found.append(collapse(prev.text(deep=True))[:20])
             break
-    return ""
+        node = node.parent
+    return " ".join(found)
+
+
+def container_path(node: LexborNode) -> str:
+    """Where an element sits: tag and position among same-tag siblings, from the root.
+    List pages of one site share it, so page 1's list container finds page N's."""
+    parts = []
+    current: LexborNode | None = node
+    while current is not None and current.tag not in ("html", "-document"):
+        index, sibling = 0, current.prev
+        while sibling is not None:
+            if sibling.tag == current.tag:
+                index += 1
+            sibling = sibling.prev
+        parts.append(f"{current.tag}[{index}]")
+        current = current.parent
+    return ">".join(reversed(parts))
 
 
 def _score(group: _Group) -> float:
@@ -186,7 +216,7 @@ def _score(group: _Group) -> float:
         score *= 0.3
     elif _POSITIVE.search(context):
         score *= 1.5
-    if _NEGATIVE_HEADINGS.search(_heading_before(group.container)):
+    if _NEGATIVE_HEADINGS.search(_box_headings(group.container)):
         score *= 0.3
     if dated == 0:
         score *= 0.3

@@ -54,6 +54,7 @@ class Listing:
     next_pages: tuple[str, ...] = ()
     total_pages: int | None = None
     problems: tuple[str, ...] = ()
+    container: str | None = None  # where the items sit, to find the same list on the next page
 
     def as_dict(self) -> dict:
         return {

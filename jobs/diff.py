@@ -1,0 +1,63 @@
+"""Content hash and field diff of two versions of a report. Pure functions.
+
+What counts as a change is decided here and only here: the six stored fields,
+each normalised for comparison (NFKC, every kind of space, whitespace runs).
+View counters, today's date, tokens and markup never reach these fields, and
+whitespace or width variants of the same text compare equal.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from typing import Any
+
+from crawler.clean import normalise_for_hash
+
+COMPARED_FIELDS = ("title", "published", "source", "text", "credits", "attachments")
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, str):
+        return normalise_for_hash(value)
+    if isinstance(value, dict):
+        return {k: _normalise(v) for k, v in sorted(value.items())}
+    if isinstance(value, list | tuple):
+        return [_normalise(v) for v in value]
+    return value
+
+
+def comparable(fields: dict[str, Any]) -> dict[str, Any]:
+    """The compared fields in their normalised form."""
+    return {name: _normalise(fields.get(name)) for name in COMPARED_FIELDS}
+
+
+def content_hash(fields: dict[str, Any]) -> str:
+    """sha256 of the normalised compared fields: equal hashes, no change."""
+    blob = json.dumps(comparable(fields), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    a, b = comparable(old), comparable(new)
+    return [name for name in COMPARED_FIELDS if a[name] != b[name]]
+
+
+def text_diff(old: str, new: str, url: str = "") -> str:
+    """Unified diff of two texts, line by line (a line is a paragraph)."""
+    lines = difflib.unified_diff(
+        old.split("\n"), new.split("\n"), fromfile=f"{url} (before)", tofile=f"{url} (after)", lineterm="", n=1
+    )
+    return "\n".join(lines)
+
+
+def changes(old: dict[str, Any], new: dict[str, Any], url: str = "") -> dict[str, dict[str, Any]]:
+    """{field: {"old": ..., "new": ...}} for each changed field; the text also gets "diff"."""
+    result: dict[str, dict[str, Any]] = {}
+    for name in changed_fields(old, new):
+        entry: dict[str, Any] = {"old": old.get(name), "new": new.get(name)}
+        if name == "text":
+            entry["diff"] = text_diff(old.get(name) or "", new.get(name) or "", url)
+        result[name] = entry
+    return result

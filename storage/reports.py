@@ -1,0 +1,279 @@
+"""Small named queries over the archive. The only module (with db.py) that speaks SQL.
+
+Writes that must happen together (a version, the report's new state and its
+event) run in one transaction: a crash leaves the old state or the new one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from crawler.fetch import FetchRecord
+
+REPORT_FIELDS = ("title", "published", "source", "text", "attachments", "credits")
+EXPORT_FIELDS = (
+    "url", "title", "published", "source", "text", "attachments", "credits",
+    "status", "version", "first_seen", "updated_at",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class KnownReport:
+    """What a poll needs to know about a stored report."""
+
+    url: str
+    status: str
+    version: int
+    content_hash: str
+    last_fetched_at: str
+    recheck_due_at: str
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
+class PollCounts:
+    status: str  # ok | failed
+    mode: str  # baseline | full | incremental
+    pages: int = 0
+    found: int = 0
+    new: int = 0
+    changed: int = 0
+    removed: int = 0
+    failed: int = 0
+    requests: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+
+def _fields_from_row(row: dict[str, Any]) -> dict[str, Any]:
+    fields = {name: row[name] for name in REPORT_FIELDS}
+    fields["attachments"] = json.loads(row["attachments"])
+    fields["credits"] = json.loads(row["credits"])
+    return fields
+
+
+class Store:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- site_state ------------------------------------------------------------------------------
+    def state(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM site_state WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_state(self, key: str, value: str | None, now: str) -> None:
+        self.db.execute(
+            "INSERT INTO site_state (key, value, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            [key, value, now],
+        )
+
+    def states(self, prefix: str) -> dict[str, str]:
+        rows = self.db.execute("SELECT key, value FROM site_state WHERE key LIKE ?", [prefix + "%"]).fetchall()
+        return {key[len(prefix) :]: value for key, value in rows if value is not None}
+
+    # -- polls and the fetch log -----------------------------------------------------------------
+    def start_poll(self, now: str) -> int:
+        cursor = self.db.execute("INSERT INTO polls (started_at, status) VALUES (?, 'running')", [now])
+        return int(cursor.lastrowid)
+
+    def finish_poll(self, poll_id: int, counts: PollCounts, now: str) -> None:
+        values = {k: v for k, v in counts.__dict__.items()}
+        values["finished_at"] = now
+        self.db["polls"].update(poll_id, values)
+
+    def log_fetches(self, poll_id: int | None, records: Iterable[FetchRecord], now: str) -> None:
+        rows = [
+            {
+                "poll_id": poll_id,
+                "url": r.url,
+                "status": r.status,
+                "bytes": r.nbytes,
+                "seconds": r.seconds,
+                "error": r.error,
+                "fetched_at": now,
+            }
+            for r in records
+        ]
+        if rows:
+            self.db["fetches"].insert_all(rows)
+
+    def last_poll(self, status: str | None = None) -> dict[str, Any] | None:
+        where = "WHERE status = ?" if status else "WHERE status != 'running'"
+        rows = list(self.db.query(f"SELECT * FROM polls {where} ORDER BY id DESC LIMIT 1", [status] if status else []))
+        return rows[0] if rows else None
+
+    # -- reports ---------------------------------------------------------------------------------
+    def known(self) -> dict[str, KnownReport]:
+        rows = self.db.execute(
+            "SELECT url, status, version, content_hash, last_fetched_at, recheck_due_at, etag, last_modified"
+            " FROM reports"
+        ).fetchall()
+        return {row[0]: KnownReport(*row) for row in rows}
+
+    def current_fields(self, url: str) -> dict[str, Any] | None:
+        rows = list(
+            self.db.query(
+                "SELECT v.* FROM reports r JOIN report_versions v ON v.url = r.url AND v.version = r.version"
+                " WHERE r.url = ?",
+                [url],
+            )
+        )
+        return _fields_from_row(rows[0]) if rows else None
+
+    def store_version(
+        self,
+        *,
+        url: str,
+        fields: dict[str, Any],
+        content_hash: str,
+        kind: str,
+        changes: dict[str, Any],
+        now: str,
+        recheck_due_at: str,
+        etag: str | None,
+        last_modified: str | None,
+        listed: tuple[str, str | None] | None,
+        baseline: bool,
+        poll_id: int | None,
+    ) -> int:
+        """A new version of a report (first sight, an edit, or back after removal) with its
+        event, in one transaction. Returns the version number."""
+        with self.db.atomic():
+            row = self.db.execute("SELECT version, first_seen FROM reports WHERE url = ?", [url]).fetchone()
+            version = (row[0] + 1) if row else 1
+            report = {
+                "url": url,
+                "status": "active",
+                "version": version,
+                "content_hash": content_hash,
+                "first_seen": row[1] if row else now,
+                "updated_at": now,
+                "last_fetched_at": now,
+                "recheck_due_at": recheck_due_at,
+                "etag": etag,
+                "last_modified": last_modified,
+                "failures": 0,
+                "last_error": None,
+            }
+            if listed is not None:
+                report.update(last_listed_at=now, list_title=listed[0], list_date=listed[1])
+            self.db["reports"].upsert(report, pk="url")
+            self.db["report_versions"].insert(
+                {
+                    "url": url,
+                    "version": version,
+                    "title": fields["title"],
+                    "published": fields["published"],
+                    "source": fields["source"],
+                    "text": fields["text"],
+                    "attachments": json.dumps(fields["attachments"], ensure_ascii=False),
+                    "credits": json.dumps(fields["credits"], ensure_ascii=False),
+                    "content_hash": content_hash,
+                    "changed_fields": json.dumps(sorted(changes), ensure_ascii=False),
+                    "stored_at": now,
+                    "poll_id": poll_id,
+                }
+            )
+            self._event(kind, url, version, changes, now, baseline, poll_id)
+        return version
+
+    def mark_removed(self, url: str, now: str, poll_id: int | None, baseline: bool = False) -> None:
+        with self.db.atomic():
+            version = self.db.execute("SELECT version FROM reports WHERE url = ?", [url]).fetchone()[0]
+            self.db.execute(
+                "UPDATE reports SET status = 'removed', updated_at = ?, last_fetched_at = ? WHERE url = ?",
+                [now, now, url],
+            )
+            self._event("removed", url, version, {}, now, baseline, poll_id)
+
+    def touch(
+        self, url: str, now: str, recheck_due_at: str, etag: str | None = None, last_modified: str | None = None
+    ) -> None:
+        """Fetched again, nothing changed: only the schedule and validators move."""
+        self.db.execute(
+            "UPDATE reports SET last_fetched_at = ?, recheck_due_at = ?, etag = COALESCE(?, etag),"
+            " last_modified = COALESCE(?, last_modified), failures = 0, last_error = NULL WHERE url = ?",
+            [now, recheck_due_at, etag, last_modified, url],
+        )
+
+    def record_failure(self, url: str, error: str, now: str, retry_at: str) -> None:
+        self.db.execute(
+            "UPDATE reports SET failures = failures + 1, last_error = ?, recheck_due_at = ? WHERE url = ?",
+            [error, retry_at, url],
+        )
+
+    def mark_listed(self, entries: Iterable[tuple[str, str, str | None]], now: str) -> None:
+        """Remember when (and as what) each known report was last seen on a list page."""
+        self.db.conn.executemany(
+            "UPDATE reports SET last_listed_at = ?, list_title = ?, list_date = ? WHERE url = ?",
+            [(now, title, date, url) for url, title, date in entries],
+        )
+
+    def due_for_recheck(self, now: str, limit: int) -> list[KnownReport]:
+        rows = self.db.execute(
+            "SELECT url, status, version, content_hash, last_fetched_at, recheck_due_at, etag, last_modified"
+            " FROM reports WHERE status = 'active' AND recheck_due_at <= ? ORDER BY recheck_due_at LIMIT ?",
+            [now, limit],
+        ).fetchall()
+        return [KnownReport(*row) for row in rows]
+
+    def count_active(self) -> int:
+        return self.db.execute("SELECT count(*) FROM reports WHERE status = 'active'").fetchone()[0]
+
+    # -- reading the archive ---------------------------------------------------------------------
+    def export_rows(self) -> Iterator[dict[str, Any]]:
+        """Every report (removed ones too), latest version, ordered by first_seen."""
+        for row in self.db.query(
+            "SELECT r.url, r.status, r.version, r.first_seen, r.updated_at, v.title, v.published, v.source,"
+            " v.text, v.attachments, v.credits FROM reports r"
+            " JOIN report_versions v ON v.url = r.url AND v.version = r.version"
+            " ORDER BY r.first_seen, r.rowid"
+        ):
+            fields = _fields_from_row(row)
+            yield {name: (fields[name] if name in fields else row[name]) for name in EXPORT_FIELDS}
+
+    def versions(self, url: str) -> list[dict[str, Any]]:
+        rows = self.db.query("SELECT * FROM report_versions WHERE url = ? ORDER BY version", [url])
+        return [
+            {
+                "version": row["version"],
+                "stored_at": row["stored_at"],
+                "changed_fields": json.loads(row["changed_fields"]),
+                **_fields_from_row(row),
+            }
+            for row in rows
+        ]
+
+    def report_status(self, url: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM reports WHERE url = ?", [url]))
+        return rows[0] if rows else None
+
+    def events(self, url: str | None = None) -> list[dict[str, Any]]:
+        where, args = ("WHERE url = ?", [url]) if url else ("", [])
+        return [
+            {**row, "changes": json.loads(row["changes"]), "baseline": bool(row["baseline"])}
+            for row in self.db.query(f"SELECT * FROM events {where} ORDER BY id", args)
+        ]
+
+    def _event(
+        self, kind: str, url: str, version: int, changes: dict[str, Any], now: str, baseline: bool, poll_id: int | None
+    ) -> None:
+        self.db["events"].insert(
+            {
+                "kind": kind,
+                "url": url,
+                "version": version,
+                "baseline": int(baseline),
+                "changes": json.dumps(changes, ensure_ascii=False),
+                "occurred_at": now,
+                "poll_id": poll_id,
+            }
+        )
