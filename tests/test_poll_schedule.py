@@ -1,0 +1,170 @@
+"""What a poll costs the site, and when re-checks happen, over simulated days.
+
+The poll runs in-process against the fixture site on loopback with a clock the
+test moves forward (30-minute polls over a day take a second, not a day).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fixturesite.server import FixtureServer
+from fixturesite.site import FixtureSite
+from jobs.config import Config, config_from_dict
+from jobs.poll import PollResult, run_poll
+from storage.db import open_db
+from storage.reports import Store
+
+SECTION = "监督工作"
+START = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture(params=[True, False], ids=["validators", "no-validators"])
+def served(request: pytest.FixtureRequest) -> Iterator[FixtureServer]:
+    with FixtureServer(FixtureSite("trs", validators=request.param)) as server:
+        yield server
+
+
+def make(server: FixtureServer, tmp_path: Path, **crawl: str) -> tuple[Config, Store]:
+    crawl_settings = {"delay": "0s", "retry_backoff": "10ms", "recheck": "24h", **crawl}
+    config = config_from_dict(
+        {
+            "site": {"url": server.url("/")},
+            "crawl": crawl_settings,
+            "schedule": {"interval": "30m"},
+            "storage": {"db": str(tmp_path / "w.db")},
+        }
+    )
+    return config, Store(open_db(config.storage.db))
+
+
+def poll(config: Config, store: Store, clock: Clock) -> PollResult:
+    result = run_poll(config, store, clock=clock, sleep=lambda s: None)
+    assert result.ok, result.error
+    return result
+
+
+def test_request_counts_baseline_idle_and_new(served: FixtureServer, tmp_path: Path) -> None:
+    site = served.site
+    config, store = make(served, tmp_path)
+    clock = Clock()
+
+    baseline = poll(config, store, clock)
+    # robots.txt + home page + 3 list pages + 23 report pages
+    assert (baseline.requests, baseline.pages, baseline.new) == (28, 3, 23)
+
+    clock.advance(minutes=30)
+    idle = poll(config, store, clock)
+    # Page 1 only (304, or 200 whose last item is known); no re-check due yet.
+    assert idle.requests == 1 and idle.new == idle.changed == 0
+    statuses = [r.status for r in site.requests[-1:]]
+    assert statuses == ([304] if site.validators else [200])
+
+    for _ in range(3):
+        site.add_report(site.new_report())
+    clock.advance(minutes=30)
+    site.reset_log()
+    three = poll(config, store, clock)
+    assert three.new == 3
+    assert three.requests <= 3 + 2
+    assert not any(r.path.endswith("index_1.html") for r in site.requests), "page 2 holds nothing new"
+
+
+def test_an_edit_is_caught_by_the_rolling_recheck_within_the_period(served: FixtureServer, tmp_path: Path) -> None:
+    site = served.site
+    config, store = make(served, tmp_path)
+    clock = Clock()
+    poll(config, store, clock)
+    edited = site.sections[SECTION][10]
+    site.edit_report(edited.slug, paragraphs=[*edited.paragraphs, "本报告已于近日补充更正。"])
+
+    caught_at, rechecks_per_poll = None, []
+    for step in range(1, 49):  # one day of 30-minute polls
+        clock.advance(minutes=30)
+        site.reset_log()
+        result = poll(config, store, clock)
+        report_fetches = [r for r in site.requests if "/t20" in r.path]
+        rechecks_per_poll.append(len(report_fetches))
+        if result.changed:
+            caught_at = step
+            break
+    assert caught_at is not None, "the edit was not caught within one recheck period"
+    assert max(rechecks_per_poll) <= 2, "re-checks are spread over the period, not bunched"
+    change = store.events()[-1]
+    assert change["kind"] == "changed" and set(change["changes"]) == {"text"}
+
+
+def test_every_report_is_rechecked_once_per_period_and_a_full_walk_happens(
+    served: FixtureServer, tmp_path: Path
+) -> None:
+    site = served.site
+    config, store = make(served, tmp_path)
+    clock = Clock()
+    poll(config, store, clock)
+    fetched: set[str] = set()
+    modes = []
+    for _ in range(48):
+        clock.advance(minutes=30)
+        site.reset_log()
+        modes.append(poll(config, store, clock).mode)
+        fetched |= {r.path for r in site.requests if "/t20" in r.path}
+    assert fetched == {site.report_path(r.slug) for r in site.sections[SECTION]}
+    assert "full" in modes and modes.count("full") <= 2
+
+
+def test_recheck_zero_means_everything_every_poll(served: FixtureServer, tmp_path: Path) -> None:
+    config, store = make(served, tmp_path, recheck="0s")
+    clock = Clock()
+    poll(config, store, clock)
+    clock.advance(minutes=30)
+    again = poll(config, store, clock)
+    assert again.mode == "full" and again.pages == 3
+    assert again.requests == 3 + 23  # every list page and every report, conditionally where possible
+
+
+def test_crash_while_storing_leaves_old_or_new_state_never_half(served: FixtureServer, tmp_path: Path) -> None:
+    config, store = make(served, tmp_path)
+    clock = Clock()
+    calls = {"n": 0}
+    original_event = store._event
+
+    def event_then_crash(*args, **kwargs) -> None:
+        calls["n"] += 1
+        if calls["n"] == 10:  # inside the 10th report's transaction: version and report row written
+            raise OSError("power cut")
+        original_event(*args, **kwargs)
+
+    store._event = event_then_crash  # type: ignore[method-assign]
+    crashed = run_poll(config, store, clock=clock, sleep=lambda s: None)
+    assert not crashed.ok and "power cut" in (crashed.error or "")
+
+    reopened = Store(open_db(config.storage.db))
+    assert len(reopened.known()) == 9, "the 10th report was rolled back whole"
+    versions, events = (
+        reopened.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("report_versions", "events")
+    )
+    assert versions == events == 9
+
+    clock.advance(minutes=1)
+    result = poll(config, reopened, clock)
+    assert result.new == 23 - 9 and result.mode == "baseline"
+    total, distinct = reopened.db.execute(
+        "SELECT count(*), count(DISTINCT url || '#' || version) FROM report_versions"
+    ).fetchone()
+    assert total == distinct == 23
+    assert len(reopened.events()) == 23
