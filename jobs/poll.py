@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from crawler.discover import locate_section
-from crawler.errors import BlockedError, CrawlError
+from crawler.errors import BlockedError, CrawlError, DiscoveryError
 from crawler.extract import extract_report
 from crawler.fetch import Fetcher
 from crawler.gone import not_found_reason
@@ -280,8 +280,10 @@ def _list_url(config: Config, store: Store, fetcher: Fetcher, started: dt.dateti
 def _discover(config: Config, store: Store, fetcher: Fetcher, started: dt.datetime) -> str:
     try:
         found = locate_section(fetcher, config.site.url, config.site.section, config.selectors().section_link)
-    except CrawlError as exc:
+    except DiscoveryError as exc:
         raise PollFailed(f"the section can no longer be found: {exc}") from None
+    except CrawlError as exc:
+        raise PollFailed(f"the home page cannot be read: {exc}") from None
     now = iso(started)
     store.set_state("list_url", found.url, now)
     store.set_state("list_url_how", found.how, now)
