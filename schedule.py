@@ -7,6 +7,7 @@ on stderr. Output meant for scripts (JSON) goes to stdout.
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sqlite3
 import sys
@@ -25,10 +26,13 @@ from crawler.listing import parse_listing
 from crawler.models import Report
 from crawler.walk import walk_section
 from jobs.config import VERSION, Config, ConfigError, load_config
+from jobs.cycle import poll_cycle
+from jobs.deliver import deliver_pass, ping_all
 from jobs.diff import COMPARED_FIELDS, text_diff
 from jobs.export import write_export
-from jobs.poll import PollResult, run_poll
-from storage.db import open_db
+from jobs.poll import PollResult, iso, utcnow
+from jobs.watchers import open_store
+from storage.outbox import Outbox
 from storage.reports import Store
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
@@ -65,6 +69,7 @@ class App:
     def __init__(self, config_file: str | None) -> None:
         self._config_file = config_file
         self._config: Config | None = None
+        self._store: Store | None = None
 
     @property
     def config(self) -> Config:
@@ -79,8 +84,11 @@ class App:
         return Fetcher(self.config.fetch_settings(), site_host=host)
 
     def store(self) -> Store:
+        if self._store is not None:
+            return self._store
         try:
-            return Store(open_db(self.config.storage.db))
+            self._store = open_store(self.config, iso(utcnow()))
+            return self._store
         except sqlite3.Error as exc:
             raise ConfigError(f"storage.db: cannot open {self.config.storage.db} ({exc})") from None
 
@@ -96,10 +104,17 @@ pass_app = click.make_pass_decorator(App)
     envvar="AYRDW_CONFIG",
     help="TOML config file (or $AYRDW_CONFIG). Without one, every key has its default.",
 )
+@click.option("-v", "--verbose", is_flag=True, help="Log every delivery and retry (INFO).")
 @click.version_option(VERSION, prog_name="ayrdw-watch")
 @click.pass_context
-def cli(ctx: click.Context, config_file: str | None) -> None:
+def cli(ctx: click.Context, config_file: str | None, verbose: bool) -> None:
     """Watch the 监督工作 section of a government site for new, edited and removed reports."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     ctx.obj = App(config_file)
 
 
@@ -196,7 +211,9 @@ def poll(app: App) -> None:
     """Poll the section once now: store new, changed and removed reports.
 
     Exit 0 when the list walk was complete, 1 when the poll failed."""
-    result = run_poll(app.config, app.store())
+    result, delivered = poll_cycle(app.config, app.store())
+    if delivered.sent or delivered.failed or delivered.gave_up:
+        click.echo(delivered.summary(Outbox(app.store().db).counts()["pending"]), err=True)
     _print_poll(result)
     if not result.ok:
         raise Failed(f"poll failed: {result.error}")
@@ -284,11 +301,62 @@ def run(app: App) -> None:
     signal.signal(signal.SIGINT, stop)
     click.echo(f"ayrdw-watch {VERSION}: watching {app.config.site.url} every {interval:g}s", err=True)
     while not stopping["now"]:
-        _print_poll(run_poll(app.config, store))
+        _print_poll(poll_cycle(app.config, store)[0])
         deadline = time.monotonic() + interval
         while not stopping["now"] and time.monotonic() < deadline:
             time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
     click.echo("ayrdw-watch: stopped", err=True)
+
+
+# -- issue 4: notifications ------------------------------------------------------------------------
+@cli.command()
+@pass_app
+@command_errors
+def deliver(app: App) -> None:
+    """Send every delivery that is due (backlog after an outage, retries)."""
+    outbox = Outbox(app.store().db)
+    result = deliver_pass(app.config, outbox)
+    for error in result.errors:
+        click.echo(f"problem: {error}", err=True)
+    click.echo(result.summary(outbox.counts()["pending"]))
+
+
+@cli.command("notify-test")
+@pass_app
+@command_errors
+def notify_test(app: App) -> None:
+    """Send a test message (webhook event "ping") to every watcher and print each result."""
+    results = ping_all(app.config, iso(utcnow()))
+    if not results:
+        click.echo("no watchers configured ([[watchers]] or [[alerts]] in the config)")
+        return
+    for watcher, error in results:
+        role = "alert " if watcher.role == "alert" else ""
+        click.echo(f"ok    {role}{watcher.label}" if error is None else f"FAIL  {role}{error}")
+    failures = sum(1 for _, error in results if error)
+    if failures:
+        raise Failed(f"{failures} of {len(results)} watchers could not be reached")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the deliveries as JSON.")
+@pass_app
+@command_errors
+def outbox(app: App, as_json: bool) -> None:
+    """Pending and failed deliveries (never a secret)."""
+    box = Outbox(app.store().db)
+    rows = box.undelivered()
+    if as_json:
+        _dump(rows)
+        return
+    for row in rows:
+        when = f"next {row['next_attempt_at']}" if row["status"] == "pending" else "gave up"
+        click.echo(
+            f"{row['status']:<8} {row['event']:<16} {row['watcher']}  attempts={row['attempts']} {when}"
+            f"  {row['subject'] or ''}" + (f"  error: {row['last_error']}" if row["last_error"] else "")
+        )
+    counts = box.counts()
+    click.echo(f"outbox: pending={counts['pending']} failed={counts['failed']} delivered={counts['delivered']}")
 
 
 def main() -> None:

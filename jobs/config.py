@@ -8,10 +8,12 @@ adding a field.
 
 from __future__ import annotations
 
+import email.utils
+import hashlib
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -105,8 +107,49 @@ def path(value: Any) -> Path:
     return Path(text(value))  # made relative to the config file by load_config
 
 
-def _field(default: Any, parse: Any) -> Any:
-    return field(default=default, metadata={"parse": parse})
+def _field(default: Any, parse: Any, key: str | None = None, secret: bool = False) -> Any:
+    """A config field: its parser, the TOML key when it is not the field name, and
+    whether it is a secret (kept out of repr, so it never reaches a log line)."""
+    return field(default=default, metadata={"parse": parse, "key": key}, repr=not secret)
+
+
+EVENT_KINDS = ("new", "changed", "removed")
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def event_kinds(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or any(v not in EVENT_KINDS for v in value):
+        raise ValueError(f"expected a list drawn from {list(EVENT_KINDS)}, got {value!r}")
+    return tuple(dict.fromkeys(value))
+
+
+def email_address(value: Any) -> str:
+    value = text(value)
+    _, address = email.utils.parseaddr(value)
+    if not _EMAIL.match(address):
+        raise ValueError(f"expected an email address, got {value!r}")
+    return value
+
+
+def email_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"expected a list of email addresses, got {value!r}")
+    return tuple(email_address(v) for v in value)
+
+
+def port(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+        raise ValueError(f"expected a port number (1-65535), got {value!r}")
+    return value
+
+
+def env_name(value: Any) -> str:
+    value = text(value)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise ValueError(f"expected the name of an environment variable, got {value!r}")
+    return value
 
 
 # -- the tables ---------------------------------------------------------------------------------------
@@ -140,9 +183,72 @@ class StorageConfig:
 @dataclass(frozen=True)
 class ScheduleConfig:
     interval: float = _field(1800.0, positive_duration)
+    deliver_interval: float = _field(60.0, positive_duration)  # the delivery pass between polls
 
 
-TABLES = {"site": SiteConfig, "crawl": CrawlConfig, "storage": StorageConfig, "schedule": ScheduleConfig}
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str | None = _field(None, text)
+    port: int = _field(25, port)
+    starttls: bool = _field(False, boolean)
+    ssl: bool = _field(False, boolean)
+    user: str | None = _field(None, text)
+    password: str | None = _field(None, text, secret=True)
+    password_env: str | None = _field(None, env_name)
+    sender: str = _field("ayrdw-watch <ayrdw-watch@localhost>", email_address, key="from")
+    timeout: float = _field(30.0, positive_duration)
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    on_baseline: bool = _field(False, boolean)  # the first poll is silent by default
+    events: tuple[str, ...] = _field(EVENT_KINDS, event_kinds)
+    max_attempts: int = _field(10, positive_int)  # then the delivery is marked failed (shown by `outbox`)
+    digest_over: int = _field(5, positive_int)  # more events than this for one email watcher: one digest
+    timeout: float = _field(15.0, positive_duration)  # every send
+    subject_prefix: str = _field("[监督工作]", text)
+    alert_after_failures: int = _field(3, positive_int)  # polls failed in a row before operators hear
+
+
+@dataclass(frozen=True)
+class WatcherConfig:
+    """One recipient of events: a webhook URL or email addresses."""
+
+    kind: str
+    url: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    to: tuple[str, ...] = ()
+    events: tuple[str, ...] | None = None  # None: [notify] events
+    name: str | None = None
+    role: str = "watcher"  # or "alert": an operator hearing about trouble
+
+    @property
+    def id(self) -> str:
+        """Stable across restarts: the kind and where it sends (not the secret)."""
+        target = self.url if self.kind == "webhook" else ",".join(sorted(a.lower() for a in self.to))
+        digest = hashlib.sha256(f"{self.role}|{self.kind}|{target}".encode()).hexdigest()[:12]
+        return f"{self.kind}-{digest}"
+
+    @property
+    def label(self) -> str:
+        """For logs and `outbox`: no secret, no URL path or query (webhook paths often carry tokens)."""
+        if self.name:
+            return self.name
+        if self.kind == "webhook":
+            parts = urlsplit(self.url or "")
+            return f"webhook {parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}/…"
+        return "email " + ", ".join(self.to)
+
+
+TABLES = {
+    "site": SiteConfig,
+    "crawl": CrawlConfig,
+    "storage": StorageConfig,
+    "schedule": ScheduleConfig,
+    "smtp": SmtpConfig,
+    "notify": NotifyConfig,
+}
+LISTS = ("watchers", "alerts")
 _PATH_KEYS = {("site", "profile"), ("storage", "db")}
 
 
@@ -152,6 +258,10 @@ class Config:
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
+    watchers: tuple[WatcherConfig, ...] = ()
+    alerts: tuple[WatcherConfig, ...] = ()  # operators: told when the poll itself is in trouble
     source: Path | None = None  # the file it came from, if any
 
     def fetch_settings(self) -> FetchSettings:
@@ -197,20 +307,83 @@ def load_config(file: str | os.PathLike[str] | None = None) -> Config:
     return config_from_dict(data, base=source.parent, source=source)
 
 
-def config_from_dict(data: dict[str, Any], base: Path = Path(), source: Path | None = None) -> Config:
+def config_from_dict(
+    data: dict[str, Any], base: Path = Path(), source: Path | None = None, env: dict[str, str] | None = None
+) -> Config:
     where = f"config {source}" if source else "config"
-    tables = {}
+    env = dict(os.environ) if env is None else env
+    tables: dict[str, Any] = {}
     for name, value in data.items():
+        if name in LISTS:
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                raise ConfigError(f"{where}: {name} must be an array of tables ([[{name}]])")
+            role = "alert" if name == "alerts" else "watcher"
+            tables[name] = tuple(_watcher(v, f"{name}[{i + 1}]", role, env, where) for i, v in enumerate(value))
+            continue
         if name not in TABLES:
-            raise ConfigError(f"{where}: unknown table [{name}] (known: {', '.join(TABLES)})")
+            known = ", ".join([*TABLES, *(f"[{n}]" for n in LISTS)])
+            raise ConfigError(f"{where}: unknown table [{name}] (known: {known})")
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: {name} must be a table ([{name}])")
         tables[name] = _table(TABLES[name], name, value, base, where)
-    return Config(**tables, source=source)
+    config = Config(**tables, source=source)
+    return _with_smtp_password(config, env, where)
+
+
+def _watcher(values: dict[str, Any], name: str, role: str, env: dict[str, str], where: str) -> WatcherConfig:
+    """One [[watchers]] / [[alerts]] entry, checked now so a bad one fails at start, not mid-poll."""
+    kind = values.get("kind")
+    allowed = {
+        "webhook": {"kind", "url", "secret", "secret_env", "events", "name"},
+        "email": {"kind", "to", "events", "name"},
+    }
+    if kind not in allowed:
+        raise ConfigError(f'{where}: {name}.kind: expected "webhook" or "email", got {kind!r}')
+    for key in values:
+        if key not in allowed[kind]:
+            raise ConfigError(f"{where}: unknown key {name}.{key} for a {kind} watcher")
+    parsers = {"url": http_url, "secret": text, "secret_env": env_name, "events": event_kinds, "name": text}
+    parsers["to"] = email_list
+    parsed: dict[str, Any] = {}
+    for key, value in values.items():
+        if key == "kind":
+            continue
+        try:
+            parsed[key] = parsers[key](value)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {name}.{key}: {exc}") from None
+    if kind == "webhook" and "url" not in parsed:
+        raise ConfigError(f"{where}: {name}.url: a webhook watcher needs a url")
+    if kind == "email" and "to" not in parsed:
+        raise ConfigError(f"{where}: {name}.to: an email watcher needs at least one address")
+    secret_env = parsed.pop("secret_env", None)
+    if secret_env:
+        if "secret" in parsed:
+            raise ConfigError(f"{where}: {name}: give secret or secret_env, not both")
+        if not env.get(secret_env):
+            raise ConfigError(f"{where}: {name}.secret_env: environment variable {secret_env} is not set")
+        parsed["secret"] = env[secret_env]
+    return WatcherConfig(kind=kind, role=role, **parsed)
+
+
+def _with_smtp_password(config: Config, env: dict[str, str], where: str) -> Config:
+    smtp = config.smtp
+    uses_email = any(w.kind == "email" for w in (*config.watchers, *config.alerts))
+    if uses_email and not smtp.host:
+        raise ConfigError(f"{where}: smtp.host: email watchers need an [smtp] host")
+    if smtp.ssl and smtp.starttls:
+        raise ConfigError(f"{where}: smtp: ssl and starttls exclude each other (ssl for port 465)")
+    if smtp.password_env:
+        if smtp.password:
+            raise ConfigError(f"{where}: smtp: give password or password_env, not both")
+        if not env.get(smtp.password_env):
+            raise ConfigError(f"{where}: smtp.password_env: environment variable {smtp.password_env} is not set")
+        config = replace(config, smtp=replace(smtp, password=env[smtp.password_env]))
+    return config
 
 
 def _table(cls: type, name: str, values: dict[str, Any], base: Path, where: str) -> Any:
-    known = {f.name: f for f in fields(cls)}
+    known = {(f.metadata.get("key") or f.name): f for f in fields(cls)}
     parsed = {}
     for key, value in values.items():
         spec = known.get(key)
@@ -222,5 +395,5 @@ def _table(cls: type, name: str, values: dict[str, Any], base: Path, where: str)
             raise ConfigError(f"{where}: {name}.{key}: {exc}") from None
         if (name, key) in _PATH_KEYS and not result.is_absolute():
             result = base / result
-        parsed[key] = result
+        parsed[spec.name] = result
     return cls(**parsed)

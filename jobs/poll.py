@@ -224,7 +224,12 @@ def _walk(
     if walk.not_modified:
         return walk
     if not walk.items:
-        raise PollFailed(f"the list page yields zero reports ({'; '.join(walk.problems) or list_url})")
+        why = "; ".join(walk.problems) or list_url
+        if "challenge page" in why:
+            raise PollFailed(f"the site answers with a challenge page: {why}")
+        if walk.first_status != 200:
+            raise PollFailed(f"the list page cannot be read: {why}")
+        raise PollFailed(f"the list page yields zero reports ({why})")
     if full and not walk.complete:
         raise PollFailed(f"the list walk was incomplete: {'; '.join(walk.problems)}")
     now = iso(started)

@@ -4,7 +4,11 @@ Tables (one job each):
 
     reports          the latest state of each report: status, current version, validators, schedule
     report_versions  every distinct version of a report's fields (text stored once per version)
-    events           new / changed / removed, pointing at the version they announce (the outbox)
+    events           new / changed / removed, pointing at the version they announce, with the
+                     webhook body serialised once when the event is stored
+    watchers         every watcher ever configured, and when it was added
+    deliveries       the outbox: one row per event (or alert) and watcher, with attempts and backoff
+    alerts           trouble started / cleared messages for operators
     fetches          one row per HTTP request a poll made
     polls            one row per poll: counts, requests, result
     site_state       small facts kept between polls: the list URL, robots.txt, list validators
@@ -122,6 +126,51 @@ def m001_initial(db: Database) -> None:
             updated_at TEXT NOT NULL
         )"""
     )
+
+
+@migrations()
+def m002_outbox(db: Database) -> None:
+    """Notifications: the serialised event body, the watchers, alerts, and one delivery row
+    per event (or alert) and watcher."""
+    db.execute("ALTER TABLE events ADD COLUMN payload TEXT")
+    db.execute(
+        """
+        CREATE TABLE watchers (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            role TEXT NOT NULL,
+            label TEXT NOT NULL,
+            added_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('trouble', 'recovered')),
+            category TEXT NOT NULL,
+            message TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            occurred_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE deliveries (
+            id TEXT PRIMARY KEY,
+            watcher_id TEXT NOT NULL REFERENCES watchers (id),
+            event_id INTEGER REFERENCES events (id),
+            alert_id INTEGER REFERENCES alerts (id),
+            status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            delivered_at TEXT,
+            created_at TEXT NOT NULL,
+            CHECK ((event_id IS NULL) != (alert_id IS NULL))
+        )"""
+    )
+    db.execute("CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at)")
 
 
 def open_db(path: str | Path) -> Database:

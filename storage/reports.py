@@ -7,7 +7,8 @@ event) run in one transaction: a crash leaves the old state or the new one.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,11 @@ class PollCounts:
     error: str | None = None
 
 
+def _export_row(row: dict[str, Any]) -> dict[str, Any]:
+    fields = _fields_from_row(row)
+    return {name: (fields[name] if name in fields else row[name]) for name in EXPORT_FIELDS}
+
+
 def _fields_from_row(row: dict[str, Any]) -> dict[str, Any]:
     fields = {name: row[name] for name in REPORT_FIELDS}
     fields["attachments"] = json.loads(row["attachments"])
@@ -59,9 +65,25 @@ def _fields_from_row(row: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+@dataclass(frozen=True)
+class Subscriber:
+    """A watcher as the outbox sees it: which events it gets."""
+
+    watcher_id: str
+    kinds: frozenset[str]
+    on_baseline: bool = False
+
+    def wants(self, kind: str, baseline: bool) -> bool:
+        return kind in self.kinds and (self.on_baseline or not baseline)
+
+
 class Store:
-    def __init__(self, db: Database) -> None:
+    """The archive. ``subscribers`` get a delivery row for each event they want, written
+    in the event's own transaction (the outbox), so no stored change is ever unannounced."""
+
+    def __init__(self, db: Database, subscribers: Sequence[Subscriber] = ()) -> None:
         self.db = db
+        self.subscribers = tuple(subscribers)
 
     # -- site_state ------------------------------------------------------------------------------
     def state(self, key: str) -> str | None:
@@ -104,6 +126,15 @@ class Store:
         ]
         if rows:
             self.db["fetches"].insert_all(rows)
+
+    def failed_polls_in_a_row(self) -> int:
+        rows = self.db.execute("SELECT status FROM polls WHERE status != 'running' ORDER BY id DESC LIMIT 100")
+        count = 0
+        for (status,) in rows:
+            if status != "failed":
+                break
+            count += 1
+        return count
 
     def last_poll(self, status: str | None = None) -> dict[str, Any] | None:
         where = "WHERE status = ?" if status else "WHERE status != 'running'"
@@ -229,16 +260,20 @@ class Store:
         return self.db.execute("SELECT count(*) FROM reports WHERE status = 'active'").fetchone()[0]
 
     # -- reading the archive ---------------------------------------------------------------------
+    _EXPORT_SQL = (
+        "SELECT r.url, r.status, r.version, r.first_seen, r.updated_at, v.title, v.published, v.source,"
+        " v.text, v.attachments, v.credits FROM reports r"
+        " JOIN report_versions v ON v.url = r.url AND v.version = r.version"
+    )
+
     def export_rows(self) -> Iterator[dict[str, Any]]:
         """Every report (removed ones too), latest version, ordered by first_seen."""
-        for row in self.db.query(
-            "SELECT r.url, r.status, r.version, r.first_seen, r.updated_at, v.title, v.published, v.source,"
-            " v.text, v.attachments, v.credits FROM reports r"
-            " JOIN report_versions v ON v.url = r.url AND v.version = r.version"
-            " ORDER BY r.first_seen, r.rowid"
-        ):
-            fields = _fields_from_row(row)
-            yield {name: (fields[name] if name in fields else row[name]) for name in EXPORT_FIELDS}
+        for row in self.db.query(self._EXPORT_SQL + " ORDER BY r.first_seen, r.rowid"):
+            yield _export_row(row)
+
+    def export_row(self, url: str) -> dict[str, Any] | None:
+        rows = list(self.db.query(self._EXPORT_SQL + " WHERE r.url = ?", [url]))
+        return _export_row(rows[0]) if rows else None
 
     def versions(self, url: str) -> list[dict[str, Any]]:
         rows = self.db.query("SELECT * FROM report_versions WHERE url = ? ORDER BY version", [url])
@@ -266,14 +301,37 @@ class Store:
     def _event(
         self, kind: str, url: str, version: int, changes: dict[str, Any], now: str, baseline: bool, poll_id: int | None
     ) -> None:
-        self.db["events"].insert(
-            {
-                "kind": kind,
-                "url": url,
-                "version": version,
-                "baseline": int(baseline),
-                "changes": json.dumps(changes, ensure_ascii=False),
-                "occurred_at": now,
-                "poll_id": poll_id,
-            }
+        """The event, its webhook body (serialised once: every retry sends these bytes and
+        shows the report as it was now) and a delivery row per subscriber that wants it."""
+        payload = {"event": f"report.{kind}", "report": self.export_row(url), "changes": changes, "occurred_at": now}
+        event_id = (
+            self.db["events"]
+            .insert(
+                {
+                    "kind": kind,
+                    "url": url,
+                    "version": version,
+                    "baseline": int(baseline),
+                    "changes": json.dumps(changes, ensure_ascii=False),
+                    "occurred_at": now,
+                    "poll_id": poll_id,
+                    "payload": json.dumps(payload, ensure_ascii=False),
+                }
+            )
+            .last_pk
         )
+        rows = [
+            {
+                "id": uuid.uuid4().hex,
+                "watcher_id": s.watcher_id,
+                "event_id": event_id,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for s in self.subscribers
+            if s.wants(kind, baseline)
+        ]
+        if rows:
+            self.db["deliveries"].insert_all(rows)

@@ -78,3 +78,63 @@ def site_config(server: FixtureServer, **crawl: str) -> str:
     """A config that points the tool at a fixture server, with no delay."""
     extra = "".join(f'{k} = "{v}"\n' for k, v in crawl.items())
     return f'[site]\nurl = "{server.base_url}/"\n[crawl]\ndelay = "0s"\nretry_backoff = "10ms"\n{extra}'
+
+
+# -- a real SMTP server on loopback (aiosmtpd) -------------------------------------------------------
+class MailSink:
+    """Collects the messages an aiosmtpd server receives; can refuse them on demand."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.refuse: str | None = None  # e.g. "550 mailbox unavailable"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse:
+            return self.refuse
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        import email.policy
+
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+SMTP_USER, SMTP_PASSWORD = "watch", "smtp-pa55word"
+
+
+def _authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+        SMTP_USER.encode(),
+        SMTP_PASSWORD.encode(),
+    )
+    return AuthResult(success=ok)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[MailSink, int]]:
+    """aiosmtpd on a free loopback port, requiring AUTH (user "watch") over plain SMTP."""
+    from aiosmtpd.controller import Controller
+
+    sink = MailSink()
+    port = free_port()
+    controller = Controller(
+        sink, hostname="127.0.0.1", port=port, authenticator=_authenticator, auth_require_tls=False, auth_required=True
+    )
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()

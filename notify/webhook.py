@@ -1,0 +1,73 @@
+"""Webhook: POST the event's JSON body, signed with HMAC-SHA256 when a secret is set.
+
+Headers: X-Ayrdw-Event (report.new ...), X-Ayrdw-Delivery (one id per event and
+watcher, the same on every retry, so receivers can drop a copy) and
+X-Ayrdw-Signature: sha256=<hex HMAC of the raw body>. A 2xx answer delivers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from dataclasses import dataclass, field
+
+import httpx
+
+from notify import NotifyError, SendResult
+from storage.outbox import Due
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+@dataclass
+class WebhookNotifier:
+    url: str
+    label: str
+    secret: str | None = field(default=None, repr=False)
+    timeout: float = 15.0
+    user_agent: str = "ayrdw-watch"
+
+    @classmethod
+    def from_config(cls, watcher, config) -> WebhookNotifier:  # type: ignore[no-untyped-def]
+        return cls(watcher.url, watcher.label, watcher.secret, config.notify.timeout, config.crawl.user_agent)
+
+    def send(self, batch: list[Due]) -> list[SendResult]:
+        results: list[SendResult] = []
+        with httpx.Client(timeout=self.timeout, headers={"User-Agent": self.user_agent}) as client:
+            for i, due in enumerate(batch):
+                try:
+                    self._post(client, due.payload.encode("utf-8"), due.kind, due.id)
+                except NotifyError as exc:
+                    results.append(SendResult((due.id,), str(exc)))
+                    if "unreachable" in str(exc):  # the rest would only wait for the same timeout
+                        results.extend(SendResult((d.id,), str(exc)) for d in batch[i + 1 :])
+                        break
+                    continue
+                results.append(SendResult((due.id,)))
+        return results
+
+    def ping(self, message: str, occurred_at: str) -> None:
+        body = json.dumps({"event": "ping", "message": message, "occurred_at": occurred_at}, ensure_ascii=False)
+        with httpx.Client(timeout=self.timeout, headers={"User-Agent": self.user_agent}) as client:
+            self._post(client, body.encode("utf-8"), "ping", "ping-" + uuid.uuid4().hex)
+
+    def _post(self, client: httpx.Client, body: bytes, event: str, delivery_id: str) -> None:
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "X-Ayrdw-Event": event,
+            "X-Ayrdw-Delivery": delivery_id,
+        }
+        if self.secret:
+            headers["X-Ayrdw-Signature"] = signature(self.secret, body)
+        try:
+            response = client.post(self.url, content=body, headers=headers)
+        except httpx.TimeoutException:
+            raise NotifyError(f"{self.label}: unreachable (timed out after {self.timeout:g}s)") from None
+        except httpx.TransportError as exc:
+            raise NotifyError(f"{self.label}: unreachable ({type(exc).__name__})") from None
+        if not 200 <= response.status_code < 300:
+            raise NotifyError(f"{self.label}: HTTP {response.status_code}")

@@ -1,0 +1,124 @@
+"""The outbox: watchers, alerts and deliveries. Named queries only; the delivery pass
+(jobs/deliver.py) decides what to send and when."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+
+@dataclass(frozen=True)
+class Due:
+    """One delivery that is due: who, what (the serialised body), and its history."""
+
+    id: str
+    watcher_id: str
+    attempts: int
+    payload: str  # the exact bytes (as text) to send, serialised when the event was stored
+    kind: str  # report.new | report.changed | report.removed | alert.trouble | alert.recovered
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return json.loads(self.payload)
+
+
+class Outbox:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def register_watchers(self, watchers: Iterable[tuple[str, str, str, str]], now: str) -> None:
+        """(id, kind, role, label) of the configured watchers; a new one is added as of now,
+        so it receives only events created from now on."""
+        for watcher_id, kind, role, label in watchers:
+            self.db.execute(
+                "INSERT INTO watchers (id, kind, role, label, added_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET label = excluded.label",
+                [watcher_id, kind, role, label, now],
+            )
+
+    def add_alert(self, kind: str, category: str, message: str, now: str, watcher_ids: Iterable[str]) -> None:
+        payload = {"event": f"alert.{kind}", "trouble": category, "message": message, "occurred_at": now}
+        with self.db.atomic():
+            alert_id = (
+                self.db["alerts"]
+                .insert(
+                    {
+                        "kind": kind,
+                        "category": category,
+                        "message": message,
+                        "payload": json.dumps(payload, ensure_ascii=False),
+                        "occurred_at": now,
+                    }
+                )
+                .last_pk
+            )
+            self.db["deliveries"].insert_all(
+                [
+                    {
+                        "id": uuid.uuid4().hex,
+                        "watcher_id": w,
+                        "alert_id": alert_id,
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                    for w in watcher_ids
+                ]
+            )
+
+    def due(self, now: str, watcher_ids: Iterable[str]) -> list[Due]:
+        """Pending deliveries whose backoff has elapsed, oldest first, for these watchers."""
+        ids = list(watcher_ids)
+        if not ids:
+            return []
+        marks = ",".join("?" for _ in ids)
+        rows = self.db.execute(
+            "SELECT d.id, d.watcher_id, d.attempts, COALESCE(e.payload, a.payload),"
+            " COALESCE('report.' || e.kind, 'alert.' || a.kind)"
+            " FROM deliveries d LEFT JOIN events e ON e.id = d.event_id LEFT JOIN alerts a ON a.id = d.alert_id"
+            f" WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.watcher_id IN ({marks})"
+            " ORDER BY d.created_at, d.rowid",
+            [now, *ids],
+        ).fetchall()
+        return [Due(*row) for row in rows]
+
+    def delivered(self, delivery_ids: Iterable[str], now: str) -> None:
+        with self.db.atomic():
+            for delivery_id in delivery_ids:
+                self.db.execute(
+                    "UPDATE deliveries SET status = 'delivered', delivered_at = ?, attempts = attempts + 1,"
+                    " last_error = NULL WHERE id = ?",
+                    [now, delivery_id],
+                )
+
+    def attempt_failed(self, delivery_ids: Iterable[str], error: str, next_attempt_at: str, give_up: bool) -> None:
+        with self.db.atomic():
+            for delivery_id in delivery_ids:
+                self.db.execute(
+                    "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
+                    " status = CASE WHEN ? THEN 'failed' ELSE status END WHERE id = ?",
+                    [error[:500], next_attempt_at, give_up, delivery_id],
+                )
+
+    def undelivered(self) -> list[dict[str, Any]]:
+        """Pending and failed deliveries with what they announce, for `outbox` and `status`."""
+        return list(
+            self.db.query(
+                "SELECT d.id, d.status, d.attempts, d.next_attempt_at, d.last_error, d.created_at,"
+                " w.label AS watcher, w.role, COALESCE('report.' || e.kind, 'alert.' || a.kind) AS event,"
+                " e.url, COALESCE(json_extract(e.payload, '$.report.title'), a.message) AS subject"
+                " FROM deliveries d JOIN watchers w ON w.id = d.watcher_id"
+                " LEFT JOIN events e ON e.id = d.event_id LEFT JOIN alerts a ON a.id = d.alert_id"
+                " WHERE d.status != 'delivered' ORDER BY d.status DESC, d.created_at, d.rowid"
+            )
+        )
+
+    def counts(self) -> dict[str, int]:
+        rows = self.db.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall()
+        return {"pending": 0, "delivered": 0, "failed": 0, **dict(rows)}
