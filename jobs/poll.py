@@ -15,13 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from crawler.discover import locate_section
-from crawler.errors import BlockedError, CrawlError, DiscoveryError
+from crawler.errors import BlockedError, CrawlError, DiscoveryError, Interrupted
 from crawler.extract import extract_report
 from crawler.fetch import Fetcher
 from crawler.gone import not_found_reason
@@ -116,8 +117,12 @@ def run_poll(
     clock: Clock = utcnow,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
+    stop: threading.Event | None = None,
 ) -> PollResult:
-    """Run one poll and record it; never raises for site trouble (see ``result.status``)."""
+    """Run one poll and record it; never raises for site trouble (see ``result.status``).
+
+    When ``stop`` is set the poll is abandoned between two requests (status "stopped");
+    what was already committed stays, the rest is found again by the next poll."""
     started, t0 = clock(), monotonic()
     poll_id = store.start_poll(iso(started))
     result = PollResult()
@@ -126,9 +131,12 @@ def run_poll(
         site_host=urlsplit(config.site.url).hostname,
         robots=store.states("robots:"),
         sleep=sleep,
+        stop=stop,
     )
     try:
-        _poll(config, store, fetcher, poll_id, started, clock, result)
+        _poll(config, store, fetcher, poll_id, started, clock, result, stop)
+    except Interrupted as exc:
+        result.status, result.error = "stopped", str(exc)
     except (PollFailed, CrawlError) as exc:
         result.status, result.error = "failed", str(exc)
     except Exception as exc:  # a bug must not kill the service: record it, say it loudly
@@ -147,7 +155,14 @@ def run_poll(
 
 
 def _poll(
-    config: Config, store: Store, fetcher: Fetcher, poll_id: int, started: dt.datetime, clock: Clock, result: PollResult
+    config: Config,
+    store: Store,
+    fetcher: Fetcher,
+    poll_id: int,
+    started: dt.datetime,
+    clock: Clock,
+    result: PollResult,
+    stop: threading.Event | None,
 ) -> None:
     now = iso(started)
     recheck = dt.timedelta(seconds=config.crawl.recheck)
@@ -193,10 +208,18 @@ def _poll(
     store_now = iso(clock())
     spread = _baseline_spread(config, len(new_items)) if baseline else None
     for index, f in enumerate(fetched):
+        if stop is not None and stop.is_set():
+            raise Interrupted("stopping: the rest is stored by the next poll")
         due_at = _due_at(started, recheck, spread, index)
         _store_outcome(store, f, known.get(f.url), store_now, due_at, baseline, poll_id, result, started, config)
     if walk.items:
         store.mark_listed(((i.url, i.title, i.date) for i in walk.items if i.url in known), store_now)
+    # The list page's validators are kept only now, once every new report on it is stored:
+    # a poll that dies (or fails a new report) before this re-reads the list next time.
+    if not walk.not_modified:
+        stored_all = not any(f.purpose == "new" and (f.error or f.gone) for f in fetched)
+        store.set_state("list_etag", walk.validators[0] if stored_all else None, store_now)
+        store.set_state("list_last_modified", walk.validators[1] if stored_all else None, store_now)
     if full and walk.complete:
         store.set_state("last_full_walk_at", now, store_now)
         if baseline:
@@ -232,9 +255,6 @@ def _walk(
         raise PollFailed(f"the list page yields zero reports ({why})")
     if full and not walk.complete:
         raise PollFailed(f"the list walk was incomplete: {'; '.join(walk.problems)}")
-    now = iso(started)
-    store.set_state("list_etag", walk.validators[0], now)
-    store.set_state("list_last_modified", walk.validators[1], now)
     return walk
 
 

@@ -168,3 +168,20 @@ def test_crash_while_storing_leaves_old_or_new_state_never_half(served: FixtureS
     ).fetchone()
     assert total == distinct == 23
     assert len(reopened.events()) == 23
+
+
+def test_a_new_report_that_failed_is_found_again_by_the_next_incremental_poll(
+    served: FixtureServer, tmp_path: Path
+) -> None:
+    site = served.site
+    config, store = make(served, tmp_path)
+    clock = Clock()
+    poll(config, store, clock)
+    report = site.add_report(site.new_report())
+    site.fail(site.report_path(report.slug), 503, times=3)
+    clock.advance(minutes=30)
+    failed = poll(config, store, clock)
+    assert (failed.new, failed.failed) == (0, 1)
+    clock.advance(minutes=30)
+    again = poll(config, store, clock)
+    assert again.new == 1, "page 1 is read again (not 304) until every new report on it is stored"
