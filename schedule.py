@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
+import os
 import sqlite3
 import sys
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -30,7 +29,10 @@ from jobs.cycle import poll_cycle
 from jobs.deliver import deliver_pass, ping_all
 from jobs.diff import COMPARED_FIELDS, text_diff
 from jobs.export import write_export
+from jobs.logs import setup_logging
 from jobs.poll import PollResult, iso, utcnow
+from jobs.service import Service
+from jobs.status import format_status, status
 from jobs.watchers import open_store
 from storage.outbox import Outbox
 from storage.reports import Store
@@ -104,17 +106,16 @@ pass_app = click.make_pass_decorator(App)
     envvar="AYRDW_CONFIG",
     help="TOML config file (or $AYRDW_CONFIG). Without one, every key has its default.",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Log every delivery and retry (INFO).")
+@click.option("-v", "--verbose", is_flag=True, help="Log every poll, delivery and retry (INFO).")
+@click.option(
+    "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Log line format."
+)
 @click.version_option(VERSION, prog_name="ayrdw-watch")
 @click.pass_context
-def cli(ctx: click.Context, config_file: str | None, verbose: bool) -> None:
+def cli(ctx: click.Context, config_file: str | None, verbose: bool, log_format: str) -> None:
     """Watch the 监督工作 section of a government site for new, edited and removed reports."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    service = ctx.invoked_subcommand in ("run", "demo")
+    setup_logging(log_format, logging.INFO if verbose or service else logging.WARNING)
     ctx.obj = App(config_file)
 
 
@@ -289,23 +290,45 @@ def diff(app: App, url: str) -> None:
 @pass_app
 @command_errors
 def run(app: App) -> None:
-    """Poll now and then every [schedule] interval until stopped (Ctrl-C / SIGTERM)."""
-    store = app.store()
-    interval = app.config.schedule.interval
-    stopping = {"now": False}
+    """Run the service: poll now and every [schedule] interval, deliver between polls,
+    until SIGTERM or Ctrl-C (exit 0)."""
+    config = app.config
+    config.selectors()  # a bad profile is a config error now, not at the first poll
+    app.store()  # the archive opens (and migrates) before the first job
+    settled = Service(config).run_until_stopped()
+    if not settled:  # a hung request: every commit is atomic, so leaving now loses nothing
+        logging.shutdown()
+        os._exit(0)
 
-    def stop(signum: int, frame: object) -> None:
-        stopping["now"] = True
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    click.echo(f"ayrdw-watch {VERSION}: watching {app.config.site.url} every {interval:g}s", err=True)
-    while not stopping["now"]:
-        _print_poll(poll_cycle(app.config, store)[0])
-        deadline = time.monotonic() + interval
-        while not stopping["now"] and time.monotonic() < deadline:
-            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
-    click.echo("ayrdw-watch: stopped", err=True)
+@cli.command()
+@click.option("--layout", type=click.Choice(["modern", "trs", "table-gbk"]), default="modern", show_default=True)
+@click.option("--interval", type=float, default=3.0, show_default=True, help="Seconds between polls.")
+@click.option("--polls", type=int, default=None, help="Stop after this many polls (default: run until Ctrl-C).")
+@command_errors
+def demo(layout: str, interval: float, polls: int | None) -> None:
+    """Serve the bundled fixture site locally, watch it with a short interval, change a report
+    now and then, and print what a watcher receives. Needs no config and no internet."""
+    from jobs.demo import run_demo
+
+    run_demo(layout, interval, polls, click.echo)
+
+
+@cli.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@pass_app
+@command_errors
+def status_command(app: App, as_json: bool) -> None:
+    """Last and next poll, report counts, deliveries, trouble, database. Exit 1 when the
+    last poll failed or is overdue (a health check)."""
+    state = status(app.config, app.store(), utcnow())
+    if as_json:
+        _dump(state)
+    else:
+        for line in format_status(state):
+            click.echo(line)
+    if not state["healthy"]:
+        sys.exit(EXIT_FAILED)
 
 
 # -- issue 4: notifications ------------------------------------------------------------------------

@@ -9,6 +9,9 @@
     └── DiscoveryError         the section link or the list items cannot be found
 
 Every message is one line that names the URL, so the CLI can print it as is.
+
+``Interrupted`` is not a CrawlError on purpose: it is no trouble with the site but
+the service being stopped, and it must pass every "skip this page" handler.
 """
 
 from __future__ import annotations
@@ -50,3 +53,7 @@ class BlockedError(CrawlError):
 
 class DiscoveryError(CrawlError):
     pass
+
+
+class Interrupted(Exception):
+    """The service is stopping: abandon the poll between two requests."""

@@ -9,6 +9,7 @@ rules hold for every request the project makes to the site.
 from __future__ import annotations
 
 import email.utils
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 
 from crawler.challenge import detect_challenge
 from crawler.charset import decode_html
-from crawler.errors import BlockedError, FetchError, OffSiteError, RobotsDisallowed, TooLargeError
+from crawler.errors import BlockedError, FetchError, Interrupted, OffSiteError, RobotsDisallowed, TooLargeError
 from crawler.models import Page
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -100,6 +101,7 @@ class Fetcher:
     clock: Callable[[], float] = time.monotonic
     transport: httpx.BaseTransport | None = None
     records: list[FetchRecord] = field(default_factory=list)
+    stop: threading.Event | None = None  # set by the service on SIGTERM: no new request starts
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -219,7 +221,7 @@ class Fetcher:
             stop=stop_after_attempt(attempts),
             wait=wait,
             retry=retry_if_exception_type(_Retryable),
-            sleep=self.sleep,
+            sleep=self.stop.wait if self.stop is not None else self.sleep,
             reraise=True,
         )
         try:
@@ -267,11 +269,16 @@ class Fetcher:
         return b"".join(chunks)
 
     def _pause(self) -> None:
-        if self._last_request_end is None:
-            return
-        remaining = self._last_request_end + self.crawl_delay() - self.clock()
-        if remaining > 0:
-            self.sleep(remaining)
+        """Wait out the delay since the last request; raise Interrupted when told to stop."""
+        if self._last_request_end is not None:
+            remaining = self._last_request_end + self.crawl_delay() - self.clock()
+            if remaining > 0:
+                if self.stop is not None:
+                    self.stop.wait(remaining)
+                else:
+                    self.sleep(remaining)
+        if self.stop is not None and self.stop.is_set():
+            raise Interrupted("stopping: the poll was abandoned between two requests")
 
     def _record(self, url: str, status: int | None, nbytes: int, started: float, error: str | None) -> None:
         now = self.clock()

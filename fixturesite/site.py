@@ -73,7 +73,8 @@ class FixtureSite:
         self.validators = validators
         self.noise = noise
         self.timeout_sleep = 3.0
-        self.requests: list[RequestRecord] = []
+        self.requests: list[RequestRecord] = []  # answered requests, in order
+        self.stalled: list[str] = []  # paths of "timeout" faults, recorded when the stall begins
         self.sections: dict[str, list[FixtureReport]] = content.build_sections(
             reports_per_section, [s.name for s in SECTIONS]
         )
@@ -213,6 +214,11 @@ class FixtureSite:
         with self._lock:
             self._faults.append(_Fault(path_prefix, status, times))
 
+    def clear_faults(self) -> None:
+        """The site is healthy again: pending faults are dropped."""
+        with self._lock:
+            self._faults = []
+
     @property
     def challenge(self) -> str | None:
         """WAF challenge answering every request: None, "jiasule", "ruishu" or "safedog"."""
@@ -253,6 +259,8 @@ class FixtureSite:
                     return self._fault_response(int(fault.status))
             self._faults = [f for f in self._faults if f.remaining > 0]
         if stall:
+            with self._lock:
+                self.stalled.append(path)
             time.sleep(self.timeout_sleep)
         if self._challenge:
             return self._challenge_response(self._challenge)

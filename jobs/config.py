@@ -287,12 +287,43 @@ class Config:
             raise ConfigError(f"config: site.profile: {exc}") from None
 
 
-def load_config(file: str | os.PathLike[str] | None = None) -> Config:
-    """Read the config file (or $AYRDW_CONFIG, or none: all defaults)."""
+ENV_PREFIX = "AYRDW_"
+
+
+def env_overrides(env: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """``AYRDW_<TABLE>_<KEY>=value`` sets ``[table] key`` (e.g. AYRDW_STORAGE_DB=/data/ayrdw.db,
+    AYRDW_SCHEDULE_INTERVAL=10m), for containers configured by environment. Values are read
+    as TOML when they parse (numbers, true/false), else as text. Secrets are not taken this
+    way: name their variable with password_env / secret_env."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
+            continue
+        table, _, key = name[len(ENV_PREFIX) :].lower().partition("_")
+        cls = TABLES.get(table)
+        if cls is None:
+            continue  # e.g. AYRDW_WEBHOOK_SECRET, read through secret_env
+        spec = {(f.metadata.get("key") or f.name): f for f in fields(cls)}.get(key)
+        if spec is None:
+            raise ConfigError(f"environment {name}: no key {table}.{key}")
+        if not spec.repr:  # a secret
+            continue
+        try:
+            value: Any = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        found.setdefault(table, {})[key] = value
+    return found
+
+
+def load_config(file: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:
+    """Read the config file (or $AYRDW_CONFIG, or none: all defaults), then AYRDW_* overrides."""
+    env = dict(os.environ) if env is None else env
     if file is None:
-        file = os.environ.get(CONFIG_ENV) or None
+        file = env.get(CONFIG_ENV) or None
+    overrides = env_overrides(env)
     if file is None:
-        return Config()
+        return config_from_dict(overrides, base=Path(), env=env)
     source = Path(file)
     try:
         data = tomllib.loads(source.read_text(encoding="utf-8"))
@@ -304,7 +335,11 @@ def load_config(file: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError(f"config: {source}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config: {source}: not valid TOML ({exc})") from None
-    return config_from_dict(data, base=source.parent, source=source)
+    for table, values in overrides.items():
+        if not isinstance(data.setdefault(table, {}), dict):
+            raise ConfigError(f"config {source}: {table} must be a table ([{table}])")
+        data[table].update(values)
+    return config_from_dict(data, base=source.parent, source=source, env=env)
 
 
 def config_from_dict(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable
 
@@ -20,9 +21,12 @@ def poll_cycle(
     *,
     clock: Callable[[], dt.datetime] = utcnow,
     sleep: Callable[[float], None] = time.sleep,
+    stop: threading.Event | None = None,
 ) -> tuple[PollResult, DeliverResult]:
     """A failed delivery never changes the poll's result: it stays in the outbox."""
-    result = run_poll(config, store, clock=clock, sleep=sleep)
+    result = run_poll(config, store, clock=clock, sleep=sleep, stop=stop)
+    if result.status == "stopped":
+        return result, DeliverResult()
     update_trouble(config, store, result, iso(clock()))
     delivered = deliver_pass(config, Outbox(store.db), clock=clock)
     return result, delivered

@@ -237,7 +237,7 @@ def test_a_crash_mid_poll_then_a_clean_poll_without_duplicates(
     )
     deadline = time.monotonic() + 30
     slow_path = site.report_path(site.sections[SECTION][0].slug)
-    while not any(r.path == slow_path for r in site.requests) and time.monotonic() < deadline:
+    while slow_path not in site.stalled and time.monotonic() < deadline:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)  # kill -9 mid-poll
     proc.wait(timeout=10)

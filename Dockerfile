@@ -1,0 +1,35 @@
+# ayrdw-watch as a background service.
+#   docker build -t ayrdw-watch .
+#   docker run -d -v ayrdw-data:/data -v "$PWD/ayrdw.toml:/config/ayrdw.toml:ro" \
+#     -e AYRDW_CONFIG=/config/ayrdw.toml ayrdw-watch
+# Without a config file every key has its default; AYRDW_<TABLE>_<KEY> variables override keys.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    AYRDW_STORAGE_DB=/data/ayrdw.db
+
+WORKDIR /app
+COPY pyproject.toml README.md schedule.py ./
+COPY crawler ./crawler
+COPY jobs ./jobs
+COPY storage ./storage
+COPY notify ./notify
+COPY sites ./sites
+COPY fixturesite ./fixturesite
+RUN pip install --no-cache-dir . \
+    && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin ayrdw \
+    && mkdir -p /data \
+    && chown ayrdw /data
+
+USER 10001
+VOLUME ["/data"]
+
+# Healthy while polls succeed on time; the start period covers the first (baseline) poll.
+HEALTHCHECK --interval=5m --timeout=30s --start-period=15m --retries=2 \
+    CMD ["ayrdw-watch", "status"]
+
+STOPSIGNAL SIGTERM
+CMD ["ayrdw-watch", "--log-format", "json", "run"]
