@@ -142,12 +142,39 @@ class Store:
         return rows[0] if rows else None
 
     # -- reports ---------------------------------------------------------------------------------
+    _KNOWN_SQL = (
+        "SELECT url, status, version, content_hash, last_fetched_at, recheck_due_at, etag, last_modified FROM reports"
+    )
+
     def known(self) -> dict[str, KnownReport]:
-        rows = self.db.execute(
-            "SELECT url, status, version, content_hash, last_fetched_at, recheck_due_at, etag, last_modified"
-            " FROM reports"
-        ).fetchall()
-        return {row[0]: KnownReport(*row) for row in rows}
+        """Every stored report (tests and tools; a poll asks only for what it saw)."""
+        return {row[0]: KnownReport(*row) for row in self.db.execute(self._KNOWN_SQL).fetchall()}
+
+    def known_for(self, urls: Sequence[str]) -> dict[str, KnownReport]:
+        found: dict[str, KnownReport] = {}
+        for start in range(0, len(urls), 500):
+            chunk = urls[start : start + 500]
+            marks = ",".join("?" for _ in chunk)
+            for row in self.db.execute(f"{self._KNOWN_SQL} WHERE url IN ({marks})", chunk).fetchall():
+                found[row[0]] = KnownReport(*row)
+        return found
+
+    def is_known(self, url: str) -> bool:
+        return self.db.execute("SELECT 1 FROM reports WHERE url = ?", [url]).fetchone() is not None
+
+    def active_not_in(self, urls: Iterable[str]) -> list[KnownReport]:
+        """Active reports a complete walk did not list (only complete walks ask: once a period)."""
+        listed = set(urls)
+        rows = self.db.execute(f"{self._KNOWN_SQL} WHERE status = 'active'").fetchall()
+        return [KnownReport(*row) for row in rows if row[0] not in listed]
+
+    def any_due(self, now: str) -> bool:
+        return (
+            self.db.execute(
+                "SELECT 1 FROM reports WHERE status = 'active' AND recheck_due_at <= ? LIMIT 1", [now]
+            ).fetchone()
+            is not None
+        )
 
     def current_fields(self, url: str) -> dict[str, Any] | None:
         rows = list(
