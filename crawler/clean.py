@@ -22,9 +22,14 @@ _CJK = r"\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f\U00020000-\U0002fa
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 
 
+_ODD_SPACES = ("\u200b", "\ufeff")  # not whitespace to str.split(), spaces to a reader
+
+
 def collapse(text: str) -> str:
     """Trim and collapse every run of (any kind of) whitespace to one ASCII space."""
-    return _SPACES.sub(" ", text).strip()
+    if "\u200b" in text or "\ufeff" in text:
+        text = text.replace("\u200b", " ").replace("\ufeff", " ")
+    return " ".join(text.split())  # str.split() knows U+3000, U+00A0 and the U+2000 spaces
 
 
 def squeeze_cjk(text: str) -> str:
@@ -69,6 +74,20 @@ META_LABEL = re.compile(
 CREDIT_LABEL = re.compile(r"^[（(]?\s*(供稿|责任编辑|编辑|审核|终审|校对|审校|撰稿)" + _COLON)
 ATTACHMENTS = re.compile(r"^(相关附件|附件下载|附件)\s*[:：]?")
 SCAN_QR = re.compile(r"(扫一扫|手机打开|微信扫)")
+
+
+# Every furniture pattern above needs one of these words; prose without them is prose.
+_FURNITURE_HINT = re.compile(
+    r"位置|打印|关闭|返回|收藏|分享|保存|字号|字体|上一|下一|上篇|下篇|浏览|点击|阅读|访问|今天|今日|扫一扫|手机|微信"
+    r"|Copyright|版权|ICP|公网安备|标识码|技术支持|主办|承办|Rights|转载|分辨率|建议使用|网站地图|联系我们"
+    r"|时间|日期|来源|机构|作者|索引号|文号|分类|公开|有效期|主题词|名称|供稿|编辑|审核|终审|校对|审校|撰稿|附件",
+    re.I,
+)
+
+
+def might_be_furniture(line: str) -> bool:
+    """A cheap first look: False means no furniture pattern can match the line."""
+    return _FURNITURE_HINT.search(line) is not None
 
 
 def is_meta_line(line: str) -> bool:

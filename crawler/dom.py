@@ -4,6 +4,8 @@ and read an element as the lines a browser would show.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.clean import collapse
@@ -53,6 +55,7 @@ def lines_of(node: LexborNode, mark: LexborNode | None = None) -> list[str]:
     child iterators), since real pages nest tables deeper than recursion likes.
     """
     mark_id = mark.mem_id if mark is not None else None
+    mark_tag = mark.tag if mark is not None else None
     lines: list[str] = []
     current: list[str] = []
 
@@ -81,7 +84,7 @@ def lines_of(node: LexborNode, mark: LexborNode | None = None) -> list[str]:
             current.append(child.text_content or "")
         elif tag == "br":
             flush()
-        elif mark_id is not None and child.mem_id == mark_id:
+        elif tag == mark_tag and child.mem_id == mark_id:
             flush()
             lines.append(MARK_START)
             stack.append(_END_MARK)
@@ -100,11 +103,26 @@ _FLUSH = object()  # stack marker: the block element below it ends a line
 _END_MARK = object()  # stack marker: the marked element ends here
 
 
-def has_block_child(node: LexborNode) -> bool:
-    """Whether a block element sits anywhere inside (the node itself not counted)."""
-    nodes = node.traverse(include_text=False)
-    next(nodes, None)  # traverse() starts with the node itself
-    return any(child.tag in BLOCK_TAGS for child in nodes)
+def with_block_inside(root: LexborNode) -> set[int]:
+    """mem_ids of the elements that have a block element somewhere inside them."""
+    return _ancestors_of(node for node in root.traverse(include_text=False) if node.tag in BLOCK_TAGS)
+
+
+def with_link_inside(root: LexborNode) -> set[int]:
+    """mem_ids of the elements that have a link somewhere inside them."""
+    return _ancestors_of(root.css("a"))
+
+
+def _ancestors_of(nodes: Iterable[LexborNode]) -> set[int]:
+    """One pass: each node marks its ancestors, stopping at the first one already marked
+    (whose own ancestors are marked too), so the cost is linear in the tree."""
+    marked: set[int] = set()
+    for node in nodes:
+        parent = node.parent
+        while parent is not None and parent.mem_id not in marked:
+            marked.add(parent.mem_id)
+            parent = parent.parent
+    return marked
 
 
 def link_text_length(node: LexborNode) -> int:

@@ -18,7 +18,17 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from crawler import clean
 from crawler.clean import collapse, remove_spaces, squeeze_cjk
 from crawler.dates import DATE_RE, parse_date
-from crawler.dom import HEADINGS, MARK_END, MARK_START, has_block_child, lines_of, parse, strip_invisible, text_of
+from crawler.dom import (
+    HEADINGS,
+    MARK_END,
+    MARK_START,
+    lines_of,
+    parse,
+    strip_invisible,
+    text_of,
+    with_block_inside,
+    with_link_inside,
+)
 from crawler.models import CREDIT_KEYS, MIN_BODY_CHARS, Attachment, Page, Report
 from crawler.profile import Selectors
 
@@ -41,7 +51,6 @@ DOC_EXTENSIONS = (
     ".ofd", ".txt", ".csv", ".tif",
 )  # fmt: skip
 _TITLE_SPLIT = re.compile(r"\s*(?:__|_|\||｜| - | – | — |--)\s*")
-_CANDIDATE_TAGS = "h1, h2, h3, h4, h5, h6, td, div, p, span, font, strong, b, center, li"
 _PARAGRAPH_TAGS = "p, div, td, li, section, article, blockquote, pre, center, font, span, dd, h4, h5, h6, strong"
 _META_DATE_NAMES = ("pubdate", "publishdate", "articlepubdate", "publish_date", "article:published_time", "dc.date")
 _META_TITLE_NAMES = ("articletitle", "og:title", "dc.title")
@@ -72,7 +81,7 @@ def extract_report(page: Page, selectors: Selectors | None = None) -> Report:
     published = _published(tree, sel, meta, before, after, title)
     source = _source(tree, sel, meta, outside + inside[-5:])
     credits = _credits(inside + after)
-    attachments = _attachments(tree, sel, body_node, page.final_url)
+    attachments = _attachments(tree, sel, body_node, page.final_url, "附件" in page.text)
 
     text = "\n".join(text_lines)
     problems = []
@@ -107,18 +116,31 @@ def find_body(root: LexborNode) -> LexborNode | None:
     """
     scores: dict[int, float] = {}
     nodes: dict[int, LexborNode] = {}
+    lengths: dict[str, int] = {}  # the same text is measured as a node's own and its parent's
+
+    def prose(text: str) -> int:
+        if text not in lengths:
+            lengths[text] = _prose_length(text)
+        return lengths[text]
+
+    containers = with_block_inside(root)
+    linked = with_link_inside(root)
     for node in root.css(_PARAGRAPH_TAGS):
-        own = 0
-        for child in node.iter(include_text=True):
-            if child.tag == "-text":
-                own += _prose_length(child.text_content or "")
+        node_id = node.mem_id
+        direct = node.text(deep=False)  # its direct text: <td>line<br>line</td>
+        own = prose(direct)
         if own:
-            scores[node.mem_id] = scores.get(node.mem_id, 0) + own
-            nodes[node.mem_id] = node
-        parent = node.parent
-        if parent is None or has_block_child(node):
+            scores[node_id] = scores.get(node_id, 0) + own
+            nodes[node_id] = node
+        if node_id in containers:
             continue
-        length = _prose_length(node.text(deep=True)) - _link_length(node)
+        parent = node.parent
+        if parent is None:
+            continue
+        deep = node.text(deep=True)
+        length = own if deep == direct else prose(deep)
+        if length and node_id in linked:
+            length -= _link_length(node)
         if length > 0:
             scores[parent.mem_id] = scores.get(parent.mem_id, 0) + length
             nodes[parent.mem_id] = parent
@@ -131,7 +153,11 @@ def find_body(root: LexborNode) -> LexborNode | None:
 def _prose_length(text: str) -> int:
     """Characters of prose: furniture lines and bare dates (list-box dates) count nothing."""
     line = collapse(text)
-    if not line or _is_furniture(line):
+    if not line:
+        return 0
+    if len(line) > 200:  # furniture is short; a long line is prose
+        return len(line) - line.count(" ")
+    if _is_furniture(line):
         return 0
     return len(remove_spaces(DATE_RE.sub("", line)))
 
@@ -141,7 +167,7 @@ def _link_length(node: LexborNode) -> int:
 
 
 def _is_furniture(line: str) -> bool:
-    return (
+    return clean.might_be_furniture(line) and (
         clean.is_chrome_line(line)
         or clean.is_meta_line(line)
         or clean.is_footer_line(line)
@@ -203,7 +229,7 @@ def _title(
     segments = [s for s in _TITLE_SPLIT.split(title_tag) if len(remove_spaces(s)) >= 4]
     wanted = {remove_spaces(s) for s in [*segments, title_tag, meta_title] if s}
     meta_index = _first_meta_line(before)
-    matched = _element_matching(tree, wanted)
+    matched = _lines_matching(before + inside[:12], wanted)
     if matched and _near_meta(matched, before, meta_index):
         return matched
     if meta_title:
@@ -225,18 +251,22 @@ def _title(
     return squeeze_cjk(max(segments, key=len)) if segments else None
 
 
-def _element_matching(tree: LexborHTMLParser, wanted: set[str]) -> str | None:
-    """Visible text of the element that says exactly the <title> (or one part of it).
+def _lines_matching(lines: list[str], wanted: set[str]) -> str | None:
+    """The page's own text that says exactly the <title> (or one part of it): one line, or a
+    heading broken over up to four lines, which comes back joined.
 
-    The page's own heading keeps its characters where <title> may add U+3000 or a
-    site suffix; a heading broken over lines comes back joined.
-    """
+    The page's heading keeps its characters where <title> may add U+3000 or a site suffix."""
     best = None
-    for node in tree.css(_CANDIDATE_TAGS):
-        raw = node.text(deep=True, separator="\n")
-        key = remove_spaces(raw)
-        if key in wanted and len(key) >= 4 and (best is None or len(key) > len(remove_spaces(best))):
-            best = squeeze_cjk(raw)
+    longest = max((len(w) for w in wanted), default=0)
+    keys = [remove_spaces(line) for line in lines]
+    for i in range(len(lines)):
+        joined = ""
+        for j in range(i, min(i + 4, len(lines))):
+            joined += keys[j]
+            if len(joined) > longest:
+                break
+            if joined in wanted and len(joined) >= 4 and (best is None or len(joined) > len(remove_spaces(best))):
+                best = squeeze_cjk(" ".join(lines[i : j + 1]))
     return best
 
 
@@ -351,13 +381,16 @@ def _credits(lines: list[str]) -> dict[str, str]:
 
 
 # -- attachments --------------------------------------------------------------------------------------
-def _attachments(tree: LexborHTMLParser, sel: Selectors, body: LexborNode | None, base: str) -> list[Attachment]:
-    """Links under 相关附件 / 附件, and document links (pdf, doc, xls …) in the body."""
+def _attachments(
+    tree: LexborHTMLParser, sel: Selectors, body: LexborNode | None, base: str, labelled: bool = True
+) -> list[Attachment]:
+    """Links under 相关附件 / 附件 (looked for only when the page says 附件), and document
+    links (pdf, doc, xls …) in the body."""
     links: list[LexborNode] = []
     if sel.attachments:
         links = [a for node in tree.css(sel.attachments) for a in ([node] if node.tag == "a" else node.css("a"))]
     else:
-        label = _attachment_label(tree)
+        label = _attachment_label(tree) if labelled else None
         if label is not None:
             links.extend(_links_after_label(label))
         if body is not None:
@@ -388,7 +421,7 @@ def _looks_like_file(a: LexborNode) -> bool:
 
 
 def _attachment_label(tree: LexborHTMLParser) -> LexborNode | None:
-    for node in tree.css("td, div, p, span, li, dt, dd, strong, b, font, label, h3, h4, h5"):
+    for node in tree.css(':lexbor-contains("附件")'):  # lexbor's own text search: only candidates
         own = collapse(node.text(deep=False))
         if own and clean.ATTACHMENTS.match(own) and len(own) < 20:
             return node
