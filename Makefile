@@ -32,3 +32,13 @@ lint: $(TEST_STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+# Benchmarks (never part of `make test`): prints a table, writes bench/results.json.
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/run.py
