@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.discover import locate_section
@@ -31,7 +32,7 @@ from crawler.walk import WalkResult, walk_section
 from jobs.config import Config
 from jobs.diff import changes as field_changes
 from jobs.diff import content_hash
-from storage.reports import KnownReport, PollCounts, Store
+from storage.reports import KnownReport, Store
 
 log = logging.getLogger("ayrdw.poll")
 DISCOVERY_MAX_AGE = dt.timedelta(hours=24)
@@ -78,21 +79,11 @@ class PollResult:
         )
         return f"{line} error={self.error}" if self.error else line
 
-    def counts(self) -> PollCounts:
-        return PollCounts(
-            status=self.status,
-            mode=self.mode,
-            pages=self.pages,
-            found=self.found,
-            new=self.new,
-            changed=self.changed,
-            removed=self.removed,
-            failed=self.failed,
-            requests=self.requests,
-            bytes=self.bytes,
-            seconds=round(self.seconds, 3),
-            error=self.error,
-        )
+    def counts(self) -> dict[str, Any]:
+        """The poll's row in the polls table: every field but the problem and event lists."""
+        counts = {k: v for k, v in self.__dict__.items() if k not in ("problems", "events")}
+        counts["seconds"] = round(self.seconds, 3)
+        return counts
 
 
 @dataclass

@@ -128,7 +128,7 @@ class Service:
         except Exception:  # never let one bad poll end the service
             log.exception("poll crashed")
             return
-        fields = {k: v for k, v in result.counts().__dict__.items()}
+        fields = result.counts()
         fields.update(delivered=delivered.sent, delivery_failures=delivered.failed + delivered.gave_up)
         level = logging.INFO if result.ok or result.status == "stopped" else logging.WARNING
         log.log(level, result.summary(), extra={"fields": {"event": "poll", **fields}})

@@ -37,22 +37,6 @@ class KnownReport:
     last_modified: str | None
 
 
-@dataclass(frozen=True)
-class PollCounts:
-    status: str  # ok | failed
-    mode: str  # baseline | full | incremental
-    pages: int = 0
-    found: int = 0
-    new: int = 0
-    changed: int = 0
-    removed: int = 0
-    failed: int = 0
-    requests: int = 0
-    bytes: int = 0
-    seconds: float = 0.0
-    error: str | None = None
-
-
 def _export_row(row: dict[str, Any]) -> dict[str, Any]:
     fields = _fields_from_row(row)
     return {name: (fields[name] if name in fields else row[name]) for name in EXPORT_FIELDS}
@@ -106,10 +90,9 @@ class Store:
         cursor = self.db.execute("INSERT INTO polls (started_at, status) VALUES (?, 'running')", [now])
         return int(cursor.lastrowid)
 
-    def finish_poll(self, poll_id: int, counts: PollCounts, now: str) -> None:
-        values = {k: v for k, v in counts.__dict__.items()}
-        values["finished_at"] = now
-        self.db["polls"].update(poll_id, values)
+    def finish_poll(self, poll_id: int, counts: dict[str, Any], now: str) -> None:
+        """``counts``: the polls table's columns (status, mode, pages, found, new, ... error)."""
+        self.db["polls"].update(poll_id, {**counts, "finished_at": now})
 
     def log_fetches(self, poll_id: int | None, records: Iterable[FetchRecord], now: str) -> None:
         rows = [
