@@ -36,6 +36,7 @@ from storage.reports import KnownReport, Store
 
 log = logging.getLogger("ayrdw.poll")
 DISCOVERY_MAX_AGE = dt.timedelta(hours=24)
+ROBOTS_MAX_AGE = dt.timedelta(hours=24)
 Clock = Callable[[], dt.datetime]
 
 
@@ -117,10 +118,11 @@ def run_poll(
     started, t0 = clock(), monotonic()
     poll_id = store.start_poll(iso(started))
     result = PollResult()
+    robots_given = _remembered_robots(store, started)
     fetcher = Fetcher(
         config.fetch_settings(),
         site_host=urlsplit(config.site.url).hostname,
-        robots=store.states("robots:"),
+        robots=dict(robots_given),
         sleep=sleep,
         stop=stop,
     )
@@ -139,8 +141,7 @@ def run_poll(
         result.requests, result.bytes = fetcher.requests, fetcher.bytes_received
         result.seconds = monotonic() - t0
         store.log_fetches(poll_id, fetcher.records, now)
-        for origin, text in fetcher.robots.items():
-            store.set_state(f"robots:{origin}", text, now)
+        _remember_robots(store, robots_given, fetcher.robots, now)
         store.finish_poll(poll_id, result.counts(), now)
     return result
 
@@ -219,6 +220,23 @@ def _poll(
         store.set_state("last_full_walk_at", now, store_now)
         if baseline:
             store.set_state("baseline_done_at", now, store_now)
+
+
+# -- robots.txt, kept between polls and read again daily ---------------------------------------------
+def _remembered_robots(store: Store, started: dt.datetime) -> dict[str, str]:
+    fetched_at = store.state("robots_fetched_at")
+    if fetched_at and dt.datetime.fromisoformat(fetched_at) > started - ROBOTS_MAX_AGE:
+        return store.states("robots:")
+    return {}  # stale or never read: the fetcher downloads it before its first request
+
+
+def _remember_robots(store: Store, given: dict[str, str], robots: dict[str, str], now: str) -> None:
+    """Keep what this poll downloaded (it was given none, or a host it had not seen)."""
+    if robots and robots != given:
+        for origin, text in robots.items():
+            store.set_state(f"robots:{origin}", text, now)
+        if not given:
+            store.set_state("robots_fetched_at", now, now)
 
 
 # -- the list walk ----------------------------------------------------------------------------------

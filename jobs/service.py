@@ -131,7 +131,7 @@ class Service:
         fields = result.counts()
         fields.update(delivered=delivered.sent, delivery_failures=delivered.failed + delivered.gave_up)
         level = logging.INFO if result.ok or result.status == "stopped" else logging.WARNING
-        log.log(level, result.summary(), extra={"fields": {"event": "poll", **fields}})
+        log.log(level, f"{result.summary()} bytes={result.bytes}", extra={"fields": {"event": "poll", **fields}})
         if self.on_poll is not None:
             self.on_poll(result)
         self._adapt_schedule(store, result)

@@ -185,3 +185,22 @@ def test_a_new_report_that_failed_is_found_again_by_the_next_incremental_poll(
     clock.advance(minutes=30)
     again = poll(config, store, clock)
     assert again.new == 1, "page 1 is read again (not 304) until every new report on it is stored"
+
+
+def test_robots_txt_is_kept_between_polls_and_read_again_daily(served: FixtureServer, tmp_path: Path) -> None:
+    site = served.site
+    config, store = make(served, tmp_path)
+    clock = Clock()
+    poll(config, store, clock)
+    robots_reads = lambda: sum(1 for r in site.requests if r.path == "/robots.txt")  # noqa: E731
+    assert robots_reads() == 1
+    for _ in range(3):
+        clock.advance(minutes=30)
+        poll(config, store, clock)
+    assert robots_reads() == 1, "kept in site_state: an idle poll needs no robots.txt request"
+    clock.advance(hours=25)
+    poll(config, store, clock)
+    assert robots_reads() == 2, "read again after a day"
+    clock.advance(minutes=30)
+    poll(config, store, clock)
+    assert robots_reads() == 2
