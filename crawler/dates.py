@@ -20,15 +20,3 @@ def parse_date(text: str) -> str | None:
         except ValueError:
             continue
     return None
-
-
-def find_dates(text: str) -> list[tuple[int, int, str]]:
-    """Every valid date in ``text`` as (start, end, YYYY-MM-DD)."""
-    found = []
-    for m in DATE_RE.finditer(text):
-        try:
-            day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
-        except ValueError:
-            continue
-        found.append((m.start(), m.end(), day))
-    return found

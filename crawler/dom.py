@@ -123,7 +123,3 @@ def _ancestors_of(nodes: Iterable[LexborNode]) -> set[int]:
             marked.add(parent.mem_id)
             parent = parent.parent
     return marked
-
-
-def link_text_length(node: LexborNode) -> int:
-    return sum(len(collapse(a.text(deep=True))) for a in node.css("a"))
