@@ -24,7 +24,7 @@ from crawler.fetch import Fetcher
 from crawler.listing import parse_listing
 from crawler.models import Report
 from crawler.walk import walk_section
-from jobs.config import VERSION, Config, ConfigError, load_config
+from jobs.config import VERSION, Config, ConfigError, http_url, load_config
 from jobs.cycle import poll_cycle
 from jobs.deliver import deliver_pass, ping_all
 from jobs.diff import COMPARED_FIELDS, text_diff
@@ -42,6 +42,14 @@ EXIT_FAILED, EXIT_USAGE = 1, 2
 
 class Failed(Exception):
     """The job ran and failed: exit 1 with this one-line message."""
+
+
+def _url_argument(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A URL argument: http(s) with a host, or a usage error (exit 2)."""
+    try:
+        return http_url(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def _dump(data: Any) -> None:
@@ -120,7 +128,7 @@ def cli(ctx: click.Context, config_file: str | None, verbose: bool, log_format: 
 
 
 @cli.command()
-@click.argument("url")
+@click.argument("url", callback=_url_argument)
 @pass_app
 @command_errors
 def extract(app: App, url: str) -> None:
@@ -145,7 +153,7 @@ def extract(app: App, url: str) -> None:
 
 
 @cli.command()
-@click.argument("url")
+@click.argument("url", callback=_url_argument)
 @click.option("--all", "walk_all", is_flag=True, help="Follow the pagination and list every page's items.")
 @pass_app
 @command_errors
@@ -383,7 +391,19 @@ def outbox(app: App, as_json: bool) -> None:
 
 
 def main() -> None:
-    cli(prog_name="ayrdw-watch")
+    """The console script: click's usage errors become one line too (exit 2)."""
+    try:
+        code = cli.main(prog_name="ayrdw-watch", standalone_mode=False)
+    except click.UsageError as exc:
+        click.echo(f"error: {exc.format_message()} (see ayrdw-watch --help)", err=True)
+        sys.exit(EXIT_USAGE)
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("error: aborted", err=True)
+        sys.exit(EXIT_FAILED)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
