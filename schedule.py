@@ -34,6 +34,7 @@ from jobs.poll import PollResult, iso, utcnow
 from jobs.service import Service
 from jobs.status import format_status, status
 from jobs.watchers import open_store
+from storage.db import open_db
 from storage.outbox import Outbox
 from storage.reports import Store
 
@@ -135,7 +136,7 @@ def extract(app: App, url: str) -> None:
     """Fetch one report page and print its fields as JSON (stores nothing).
 
     Exit 1 when the page is not a usable report (see "problems")."""
-    selectors = app.config.selectors()
+    selectors = app.config.selectors
     with app.fetcher(url) as fetcher:
         try:
             page = fetcher.get(url)
@@ -159,7 +160,7 @@ def extract(app: App, url: str) -> None:
 @command_errors
 def listing(app: App, url: str, walk_all: bool) -> None:
     """Print the items and further pages of one list page as JSON (stores nothing)."""
-    selectors = app.config.selectors()
+    selectors = app.config.selectors
     with app.fetcher(url) as fetcher:
         if walk_all:
             result = walk_section(
@@ -199,7 +200,7 @@ def section(app: App) -> None:
         click.echo("how: configured as [site] list_url (discovery skipped)")
         return
     with app.fetcher() as fetcher:
-        found = locate_section(fetcher, site.url, site.section, app.config.selectors().section_link)
+        found = locate_section(fetcher, site.url, site.section, app.config.selectors.section_link)
     click.echo(found.url)
     click.echo(f"how: {found.how}")
 
@@ -301,7 +302,6 @@ def run(app: App) -> None:
     """Run the service: poll now and every [schedule] interval, deliver between polls,
     until SIGTERM or Ctrl-C (exit 0)."""
     config = app.config
-    config.selectors()  # a bad profile is a config error now, not at the first poll
     app.store()  # the archive opens (and migrates) before the first job
     settled = Service(config).run_until_stopped()
     if not settled:  # a hung request: every commit is atomic, so leaving now loses nothing
@@ -329,7 +329,8 @@ def demo(layout: str, interval: float, polls: int | None) -> None:
 def status_command(app: App, as_json: bool) -> None:
     """Last and next poll, report counts, deliveries, trouble, database. Exit 1 when the
     last poll failed or is overdue (a health check)."""
-    state = status(app.config, app.store(), utcnow())
+    # Read-only as a health check should be: no watcher registration, no outbox writes.
+    state = status(app.config, Store(open_db(app.config.storage.db)), utcnow())
     if as_json:
         _dump(state)
     else:

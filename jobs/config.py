@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.fetch import FetchSettings
-from crawler.profile import Selectors, load_profile
+from crawler.profile import ProfileError, Selectors, load_profile
 
 VERSION = "0.1.0"
 PROJECT_URL = "https://github.com/ayrdw-watch/ayrdw-watch"
@@ -262,6 +262,7 @@ class Config:
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     watchers: tuple[WatcherConfig, ...] = ()
     alerts: tuple[WatcherConfig, ...] = ()  # operators: told when the poll itself is in trouble
+    selectors: Selectors = field(default_factory=Selectors)  # the site profile, read once at load
     source: Path | None = None  # the file it came from, if any
 
     def fetch_settings(self) -> FetchSettings:
@@ -276,15 +277,6 @@ class Config:
             proxy=c.proxy,
             verify_tls=c.verify_tls,
         )
-
-    def selectors(self) -> Selectors:
-        """The site profile's selectors (none when no profile is configured)."""
-        if self.site.profile is None:
-            return Selectors()
-        try:
-            return load_profile(self.site.profile)
-        except Exception as exc:  # ProfileError: already one line
-            raise ConfigError(f"config: site.profile: {exc}") from None
 
 
 ENV_PREFIX = "AYRDW_"
@@ -361,8 +353,19 @@ def config_from_dict(
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: {name} must be a table ([{name}])")
         tables[name] = _table(TABLES[name], name, value, base, where)
-    config = Config(**tables, source=source)
+    config = Config(**tables, selectors=_profile(tables.get("site"), where), source=source)
     return _with_smtp_password(config, env, where)
+
+
+def _profile(site: SiteConfig | None, where: str) -> Selectors:
+    """The site profile's selectors, read and checked with the config: a bad profile is a
+    config error at start, and no poll reads the file again."""
+    if site is None or site.profile is None:
+        return Selectors()
+    try:
+        return load_profile(site.profile)
+    except ProfileError as exc:
+        raise ConfigError(f"{where}: site.profile: {exc}") from None
 
 
 def _watcher(values: dict[str, Any], name: str, role: str, env: dict[str, str], where: str) -> WatcherConfig:

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.discover import locate_section
-from crawler.errors import BlockedError, CrawlError, DiscoveryError, Interrupted
+from crawler.errors import CrawlError, DiscoveryError, Interrupted
 from crawler.extract import extract_report
 from crawler.fetch import Fetcher
 from crawler.gone import not_found_reason
@@ -277,23 +277,20 @@ def _walk_once(
     full: bool,
     conditional: bool,
 ) -> WalkResult:
-    item_selector = config.selectors().list_item
+    item_selector = config.selectors.list_item
 
     def keep_going(listing) -> bool:
         return full or not store.is_known(listing.items[-1].url)
 
-    try:
-        return walk_section(
-            fetcher,
-            list_url,
-            max_pages=config.crawl.max_list_pages,
-            item_selector=item_selector,
-            keep_going=keep_going,
-            etag=store.state("list_etag") if conditional else None,
-            last_modified=store.state("list_last_modified") if conditional else None,
-        )
-    except BlockedError as exc:  # walk_section reports fetch errors as problems; be safe
-        return WalkResult((), (), False, None, (str(exc),))
+    return walk_section(
+        fetcher,
+        list_url,
+        max_pages=config.crawl.max_list_pages,
+        item_selector=item_selector,
+        keep_going=keep_going,
+        etag=store.state("list_etag") if conditional else None,
+        last_modified=store.state("list_last_modified") if conditional else None,
+    )
 
 
 def _retryable(walk: WalkResult) -> bool:
@@ -314,7 +311,7 @@ def _list_url(config: Config, store: Store, fetcher: Fetcher, started: dt.dateti
 
 def _discover(config: Config, store: Store, fetcher: Fetcher, started: dt.datetime) -> str:
     try:
-        found = locate_section(fetcher, config.site.url, config.site.section, config.selectors().section_link)
+        found = locate_section(fetcher, config.site.url, config.site.section, config.selectors.section_link)
     except DiscoveryError as exc:
         raise PollFailed(f"the section can no longer be found: {exc}") from None
     except CrawlError as exc:
@@ -356,7 +353,7 @@ def _fetch_report(
     if page.status != 200:
         outcome.error = f"HTTP {page.status}"
         return outcome
-    report = extract_report(page, config.selectors())
+    report = extract_report(page, config.selectors)
     if not report.usable:
         outcome.error = "extraction failed: " + "; ".join(report.blocking_problems or report.problems)
         return outcome

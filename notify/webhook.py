@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from crawler.fetch import tls_context
 from notify import NotifyError, SendResult
 from storage.outbox import Due
 
@@ -37,7 +38,7 @@ class WebhookNotifier:
 
     def send(self, batch: list[Due]) -> list[SendResult]:
         results: list[SendResult] = []
-        with httpx.Client(timeout=self.timeout, headers={"User-Agent": self.user_agent}) as client:
+        with self._client() as client:
             for i, due in enumerate(batch):
                 try:
                     self._post(client, due.payload.encode("utf-8"), due.kind, due.id)
@@ -52,8 +53,12 @@ class WebhookNotifier:
 
     def ping(self, message: str, occurred_at: str) -> None:
         body = json.dumps({"event": "ping", "message": message, "occurred_at": occurred_at}, ensure_ascii=False)
-        with httpx.Client(timeout=self.timeout, headers={"User-Agent": self.user_agent}) as client:
+        with self._client() as client:
             self._post(client, body.encode("utf-8"), "ping", "ping-" + uuid.uuid4().hex)
+
+    def _client(self) -> httpx.Client:
+        # The process's one TLS context (see crawler.fetch): a new one per pass costs CPU and memory.
+        return httpx.Client(timeout=self.timeout, headers={"User-Agent": self.user_agent}, verify=tls_context(True))
 
     def _post(self, client: httpx.Client, body: bytes, event: str, delivery_id: str) -> None:
         headers = {

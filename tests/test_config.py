@@ -47,9 +47,11 @@ def test_relative_paths_are_relative_to_the_file(tmp_path: Path) -> None:
     (tmp_path / "conf").mkdir()
     file = tmp_path / "conf" / "ayrdw.toml"
     file.write_text('[storage]\ndb = "data/watch.db"\n[site]\nprofile = "site.toml"\n', encoding="utf-8")
+    (tmp_path / "conf" / "site.toml").write_text('[selectors]\nbody = "#zoom"\n', encoding="utf-8")
     config = load_config(file)
     assert config.storage.db == tmp_path / "conf" / "data" / "watch.db"
     assert config.site.profile == tmp_path / "conf" / "site.toml"
+    assert config.selectors.body == "#zoom", "the profile is read from beside the config file"
 
 
 def test_broken_toml_is_one_line(tmp_path: Path) -> None:
@@ -62,6 +64,5 @@ def test_broken_toml_is_one_line(tmp_path: Path) -> None:
 def test_profile_with_a_bad_selector_is_a_config_error(tmp_path: Path) -> None:
     profile = tmp_path / "site.toml"
     profile.write_text('[selectors]\nbody = "div[["\n', encoding="utf-8")
-    config = config_from_dict({"site": {"profile": str(profile)}})
     with pytest.raises(ConfigError, match=r"selectors.body is not a valid CSS selector"):
-        config.selectors()
+        config_from_dict({"site": {"profile": str(profile)}})
