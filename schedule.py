@@ -26,15 +26,16 @@ from crawler.models import Report
 from crawler.walk import walk_section
 from jobs.config import VERSION, Config, ConfigError, http_url, load_config
 from jobs.cycle import poll_cycle
-from jobs.deliver import deliver_pass, ping_all
+from jobs.deliver import deliver_pass, find_watcher, ping_all
 from jobs.diff import COMPARED_FIELDS, text_diff
 from jobs.export import write_export
 from jobs.logs import setup_logging
 from jobs.poll import PollResult, iso, utcnow
 from jobs.service import Service
 from jobs.status import format_status, status
-from jobs.watchers import open_store
-from storage.db import open_db
+from jobs.watchers import Writer, all_watchers, open_reader, open_writer
+from storage.db import ArchiveError, ArchiveNeedsUpgrade
+from storage.lock import ArchiveBusy, holder
 from storage.outbox import Outbox
 from storage.reports import Store
 
@@ -67,7 +68,7 @@ def command_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except ConfigError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_USAGE)
-        except (CrawlError, Failed) as exc:
+        except (CrawlError, Failed, ArchiveBusy, ArchiveError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_FAILED)
 
@@ -80,7 +81,7 @@ class App:
     def __init__(self, config_file: str | None) -> None:
         self._config_file = config_file
         self._config: Config | None = None
-        self._store: Store | None = None
+        self._writer: Writer | None = None
 
     @property
     def config(self) -> Config:
@@ -94,14 +95,32 @@ class App:
         host = urlsplit(site_url or self.config.site.url).hostname
         return Fetcher(self.config.fetch_settings(), site_host=host)
 
-    def store(self) -> Store:
-        if self._store is not None:
-            return self._store
+    def writer(self, command: str) -> Writer:
+        """The archive for a command that polls or delivers: this process becomes its one
+        writer (a second one is refused with a line naming the first) until it exits."""
+        if self._writer is None:
+            try:
+                self._writer = open_writer(self.config, command, iso(utcnow()))
+            except sqlite3.Error as exc:
+                raise ConfigError(f"storage.db: cannot open {self.config.storage.db} ({exc})") from None
+        return self._writer
+
+    def store(self, command: str) -> Store:
+        return self.writer(command).store
+
+    def reader(self) -> Store:
+        """The archive for a read-only command: never created, migrated or written."""
+        db = self.config.storage.db
         try:
-            self._store = open_store(self.config, iso(utcnow()))
-            return self._store
-        except sqlite3.Error as exc:
-            raise ConfigError(f"storage.db: cannot open {self.config.storage.db} ({exc})") from None
+            return open_reader(self.config)
+        except ArchiveNeedsUpgrade:
+            writer = holder(db)
+            if writer is None:
+                raise
+            raise Failed(
+                f"archive at {db} is being created or upgraded by ayrdw-watch (pid {writer.pid}, {writer.command});"
+                " try again in a moment"
+            ) from None
 
 
 pass_app = click.make_pass_decorator(App)
@@ -221,9 +240,10 @@ def poll(app: App) -> None:
     """Poll the section once now: store new, changed and removed reports.
 
     Exit 0 when the list walk was complete, 1 when the poll failed."""
-    result, delivered = poll_cycle(app.config, app.store())
+    store = app.store("poll")
+    result, delivered = poll_cycle(app.config, store)
     if delivered.sent or delivered.failed or delivered.gave_up:
-        click.echo(delivered.summary(Outbox(app.store().db).counts()["pending"]), err=True)
+        click.echo(delivered.summary(Outbox(store.db).counts()["pending"]), err=True)
     _print_poll(result)
     if not result.ok:
         raise Failed(f"poll failed: {result.error}")
@@ -236,7 +256,7 @@ def poll(app: App) -> None:
 @command_errors
 def export(app: App, fmt: str, output: str | None) -> None:
     """Every stored report (removed ones too), latest version, oldest first."""
-    rows = app.store().export_rows()
+    rows = app.reader().export_rows()
     if output:
         with open(output, "w", encoding="utf-8", newline="") as out:
             count = write_export(rows, fmt, out)
@@ -252,7 +272,7 @@ def export(app: App, fmt: str, output: str | None) -> None:
 @command_errors
 def history(app: App, url: str, as_json: bool) -> None:
     """Every stored version of one report, with its time and the fields that changed."""
-    store = app.store()
+    store = app.reader()
     versions = store.versions(url)
     if not versions:
         raise Failed(f"{url}: no such report in the archive")
@@ -275,7 +295,7 @@ def history(app: App, url: str, as_json: bool) -> None:
 @command_errors
 def diff(app: App, url: str) -> None:
     """The latest change of one report: every changed field, the text as a unified diff."""
-    versions = app.store().versions(url)
+    versions = app.reader().versions(url)
     if not versions:
         raise Failed(f"{url}: no such report in the archive")
     changed = [v for v in versions if v["changed_fields"]]
@@ -302,8 +322,8 @@ def run(app: App) -> None:
     """Run the service: poll now and every [schedule] interval, deliver between polls,
     until SIGTERM or Ctrl-C (exit 0)."""
     config = app.config
-    app.store()  # the archive opens (and migrates) before the first job
-    settled = Service(config).run_until_stopped()
+    writer = app.writer("run")  # the one writer: the archive opens (and migrates) before the first job
+    settled = Service(config, writer).run_until_stopped()
     if not settled:  # a hung request: every commit is atomic, so leaving now loses nothing
         logging.shutdown()
         os._exit(0)
@@ -329,8 +349,8 @@ def demo(layout: str, interval: float, polls: int | None) -> None:
 def status_command(app: App, as_json: bool) -> None:
     """Last and next poll, report counts, deliveries, trouble, database. Exit 1 when the
     last poll failed or is overdue (a health check)."""
-    # Read-only as a health check should be: no watcher registration, no outbox writes.
-    state = status(app.config, Store(open_db(app.config.storage.db)), utcnow())
+    # Read-only as a health check should be: never creates, migrates or writes the archive.
+    state = status(app.config, app.reader(), utcnow(), holder(app.config.storage.db))
     if as_json:
         _dump(state)
     else:
@@ -342,11 +362,25 @@ def status_command(app: App, as_json: bool) -> None:
 
 # -- issue 4: notifications ------------------------------------------------------------------------
 @cli.command()
+@click.option("--retry-failed", is_flag=True, help="Send the deliveries that gave up (failed) again, oldest first.")
+@click.option("--watcher", "watcher_name", help="With --retry-failed: only this watcher (its name or id).")
 @pass_app
 @command_errors
-def deliver(app: App) -> None:
+def deliver(app: App, retry_failed: bool, watcher_name: str | None) -> None:
     """Send every delivery that is due (backlog after an outage, retries)."""
-    outbox = Outbox(app.store().db)
+    if watcher_name is not None and not retry_failed:
+        raise click.UsageError("--watcher needs --retry-failed")
+    watchers = all_watchers(app.config)
+    if watcher_name is not None:
+        found = find_watcher(app.config, watcher_name)
+        if found is None:
+            known = ", ".join(f"{w.name or w.label} ({w.id})" for w in watchers) or "none configured"
+            raise ConfigError(f"deliver: no watcher {watcher_name!r} (watchers: {known})")
+        watchers = (found,)
+    outbox = Outbox(app.store("deliver").db)
+    if retry_failed:
+        count = outbox.requeue_failed([w.id for w in watchers], iso(utcnow()))
+        click.echo(f"deliver: {count} failed deliveries queued again", err=True)
     result = deliver_pass(app.config, outbox)
     for error in result.errors:
         click.echo(f"problem: {error}", err=True)
@@ -376,16 +410,18 @@ def notify_test(app: App) -> None:
 @command_errors
 def outbox(app: App, as_json: bool) -> None:
     """Pending and failed deliveries (never a secret)."""
-    box = Outbox(app.store().db)
+    box = Outbox(app.reader().db)
     rows = box.undelivered()
     if as_json:
         _dump(rows)
         return
     for row in rows:
-        when = f"next {row['next_attempt_at']}" if row["status"] == "pending" else "gave up"
+        when = ("next " if row["status"] == "pending" else "gave up, next probe ") + row["next_attempt_at"]
+        watcher = f"{row['watcher']} ({row['watcher_id']})"
+        error = f"  error: {row['last_error']}" if row["last_error"] else ""
         click.echo(
-            f"{row['status']:<8} {row['event']:<16} {row['watcher']}  attempts={row['attempts']} {when}"
-            f"  {row['subject'] or ''}" + (f"  error: {row['last_error']}" if row["last_error"] else "")
+            f"{row['status']:<8} {row['event']:<16} {watcher}  attempts={row['attempts']} {when}"
+            f"  {row['subject'] or ''}{error}"
         )
     counts = box.counts()
     click.echo(f"outbox: pending={counts['pending']} failed={counts['failed']} delivered={counts['delivered']}")

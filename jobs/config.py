@@ -184,6 +184,7 @@ class StorageConfig:
 class ScheduleConfig:
     interval: float = _field(1800.0, positive_duration)
     deliver_interval: float = _field(60.0, positive_duration)  # the delivery pass between polls
+    progress_every: float = _field(30.0, positive_duration)  # a progress log line while a poll runs
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,15 @@
 """The delivery pass: send every due delivery, record each result, back off on failure.
 
-Runs at the end of every poll and on its own (`ayrdw-watch deliver`, and the
-service's delivery job). Each watcher is sent to in its own thread with a
-timeout on every send, so one slow or failing watcher never holds up another;
-results are written from this thread as they arrive.
+Runs at the end of every `poll`, on its own (`ayrdw-watch deliver`), and as the
+service's delivery job, beside its polls. Each watcher is sent to in its own thread
+with a timeout on every send, so one slow or failing watcher never holds up another.
+Each result is recorded in its own short transaction as soon as the receiver has
+answered, before the next message to that watcher goes out: a crash resends at most
+the one message in flight per watcher (a digest is one message).
+
+Dead letters come back: a delivery that reached ``max_attempts`` is marked failed and
+is tried alone again every few hours (a probe); when a watcher answers with success,
+its failed deliveries go back to pending and are sent in order, in the same pass.
 """
 
 from __future__ import annotations
@@ -11,8 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from jobs.config import Config, WatcherConfig
@@ -24,6 +31,7 @@ from storage.outbox import Due, Outbox
 log = logging.getLogger("ayrdw.deliver")
 FIRST_BACKOFF = dt.timedelta(minutes=2)
 MAX_BACKOFF = dt.timedelta(hours=4)
+ROUNDS = 3  # a pass goes round again while recovered watchers got dead letters back
 
 
 @dataclass
@@ -31,16 +39,19 @@ class DeliverResult:
     sent: int = 0  # deliveries delivered in this pass
     failed: int = 0  # attempts that failed (retried later)
     gave_up: int = 0  # deliveries marked failed for good
+    requeued: int = 0  # dead letters sent again because their watcher answered
     errors: list[str] = field(default_factory=list)
 
     def summary(self, pending: int) -> str:
-        return f"deliver: sent={self.sent} failed={self.failed} gave_up={self.gave_up} pending={pending}"
+        line = f"deliver: sent={self.sent} failed={self.failed} gave_up={self.gave_up} pending={pending}"
+        return line + (f" requeued={self.requeued}" if self.requeued else "")
 
 
 def backoff(attempts: int, rand: Callable[[], float] = random.random) -> dt.timedelta:
     """Wait after the ``attempts``-th failure: the first retry is due at once (next pass),
     then 2, 4, 8 ... minutes with +-20 % jitter, capped at 4 hours. With the default
-    10 attempts a delivery is retried for about 12 hours before it is marked failed."""
+    10 attempts a delivery is retried for about 8 h 15 min before it is marked failed;
+    after that it is tried alone every 4 hours, as a probe."""
     if attempts <= 1:
         return dt.timedelta(0)
     wait = min(FIRST_BACKOFF * (2 ** (attempts - 2)), MAX_BACKOFF)
@@ -54,33 +65,62 @@ def deliver_pass(
     clock: Callable[[], dt.datetime] = utcnow,
     notifiers: dict[str, Notifier] | None = None,
 ) -> DeliverResult:
+    """Send what is due now. Call it from one thread at a time per archive: the service
+    runs its delivery job on one worker and never delivers from the poll thread."""
     watchers = {w.id: w for w in all_watchers(config)}
-    due = outbox.due(iso(clock()), watchers)
     result = DeliverResult()
-    if not due:
-        return result
-    batches: dict[str, list[Due]] = {}
-    for d in due:
-        batches.setdefault(d.watcher_id, []).append(d)
-    attempts = {d.id: d.attempts for d in due}
-    with ThreadPoolExecutor(max_workers=len(batches), thread_name_prefix="deliver") as pool:
-        futures = {
-            pool.submit(_send, (notifiers or {}).get(wid) or notifier_for(watchers[wid], config), batch): watchers[wid]
-            for wid, batch in batches.items()
-        }
-        for future in as_completed(futures):
-            watcher = futures[future]
-            for sent in future.result():
-                _record(outbox, config, watcher, sent, attempts, clock(), result)
+    for _ in range(ROUNDS):
+        due = outbox.due(iso(clock()), watchers)
+        if not due:
+            break
+        recovered = _send_round(config, outbox, watchers, due, clock, notifiers or {}, result)
+        requeued = outbox.requeue_failed(recovered, iso(clock()))
+        result.requeued += requeued
+        if not requeued:
+            break
+        log.info("%d dead letters sent again: their watchers answer", requeued)
     return result
 
 
-def _send(notifier: Notifier, batch: list[Due]) -> list[SendResult]:
-    try:
-        return notifier.send(batch)
-    except Exception as exc:  # a notifier bug must not lose the batch: it stays pending
-        error = f"{notifier.label}: {type(exc).__name__}: {exc}".splitlines()[0]
-        return [SendResult(tuple(d.id for d in batch), error)]
+def _send_round(
+    config: Config,
+    outbox: Outbox,
+    watchers: dict[str, WatcherConfig],
+    due: list[Due],
+    clock: Callable[[], dt.datetime],
+    notifiers: dict[str, Notifier],
+    result: DeliverResult,
+) -> set[str]:
+    """One thread per watcher; returns the watchers that answered with success and still have
+    dead letters."""
+    batches: dict[str, list[Due]] = {}
+    for d in due:
+        batches.setdefault(d.watcher_id, []).append(d)
+    recorder = threading.Lock()  # the pass's one connection, used by one thread at a time
+    recovered: set[str] = set()
+
+    def work(watcher_id: str, batch: list[Due]) -> None:
+        watcher = watchers[watcher_id]
+        notifier = notifiers.get(watcher_id) or notifier_for(watcher, config)
+        attempts = {d.id: d.attempts for d in batch}
+        left = {d.id for d in batch}
+        try:
+            for sent in notifier.send(batch):
+                with recorder:
+                    _record(outbox, config, watcher, sent, attempts, clock(), result)
+                    if sent.ok and outbox.has_failed(watcher_id):
+                        recovered.add(watcher_id)
+                left.difference_update(sent.delivery_ids)
+        except Exception as exc:  # a notifier bug must not lose the batch: it stays pending
+            error = f"{notifier.label}: {type(exc).__name__}: {exc}".splitlines()[0]
+            if left:
+                with recorder:
+                    _record(outbox, config, watcher, SendResult(tuple(left), error), attempts, clock(), result)
+
+    with ThreadPoolExecutor(max_workers=len(batches), thread_name_prefix="deliver") as pool:
+        for future in [pool.submit(work, wid, batch) for wid, batch in batches.items()]:
+            future.result()
+    return recovered
 
 
 def _record(
@@ -112,6 +152,11 @@ def _record(
             "delivery to %s failed (attempt %d of %d, next at %s): %s",
             watcher.label, tries, config.notify.max_attempts, iso(next_at), sent.error,
         )  # fmt: skip
+
+
+def find_watcher(config: Config, name: str) -> WatcherConfig | None:
+    """A watcher by its ``name`` or by the id `outbox` prints."""
+    return next((w for w in all_watchers(config) if name in (w.name, w.id)), None)
 
 
 def ping_all(config: Config, now: str) -> list[tuple[WatcherConfig, str | None]]:

@@ -12,16 +12,19 @@ import itertools
 import json
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from fixturesite.server import FixtureServer
 from fixturesite.site import FixtureSite
-from jobs.config import config_from_dict
-from jobs.poll import PollResult
+from jobs.config import Config, config_from_dict
+from jobs.poll import PollResult, iso, utcnow
 from jobs.service import Service
+from jobs.watchers import open_reader, open_writer
 from notify import render
+from storage.outbox import Outbox
 
 SECTION = "监督工作"
 
@@ -69,6 +72,15 @@ def _changes(site: FixtureSite) -> itertools.cycle:
     return itertools.cycle([publish, edit_body, retitle, remove])
 
 
+def _when_delivered(config: Config, done: threading.Event, limit: float = 15.0) -> None:
+    deadline = time.monotonic() + limit
+    outbox = Outbox(open_reader(config).db)
+    while time.monotonic() < deadline and outbox.counts()["pending"]:
+        time.sleep(0.1)
+    outbox.db.conn.close()
+    done.set()
+
+
 def run_demo(layout: str, interval: float, polls: int | None, echo: Callable[[str], None]) -> None:
     site = FixtureSite(layout)
     changes = _changes(site)
@@ -92,12 +104,16 @@ def run_demo(layout: str, interval: float, polls: int | None, echo: Callable[[st
             if n == 1:
                 echo(f"    the baseline: {result.new} reports stored, nothing sent (notify.on_baseline = false)")
             if polls is not None and n >= polls:
-                done.set()
+                # What the last poll found goes out on the delivery thread: stop once it has.
+                threading.Thread(target=_when_delivered, args=(config, done), daemon=True).start()
                 return
             if n % 2 == 1:
                 echo(f"--- the site changes: {next(changes)()}")
 
         echo(f"fixture site ({layout}) at {server.url('/')}, archive {config.storage.db}; Ctrl-C to stop")
-        service = Service(config, on_poll=after_poll, stop=done)
-        service.run_until_stopped()
+        writer = open_writer(config, "demo", iso(utcnow()))
+        try:
+            Service(config, writer, on_poll=after_poll, stop=done).run_until_stopped()
+        finally:
+            writer.close()
         receiver.shutdown()

@@ -2,22 +2,28 @@
 
 1. the list URL: configured, remembered in site_state, or discovered from the home page
 2. the list walk: complete (baseline, and at least once per `recheck`) or incremental
-   (page 1 conditionally, further pages only while a page ends in an unknown item)
-3. the report pages to fetch: new ones, the re-checks that are due, and (after a
-   complete walk) active reports no longer listed, to see whether they are gone
+   (page 1 conditionally, further pages only while a page ends in an unknown item).
+   A complete walk keeps a cursor (crawler.walk.WalkCursor) in the archive after every
+   list page, so a walk that is stopped or fails resumes where it stopped.
+3. the reports listed and not stored yet (``walk_items``, kept with the cursor), the
+   re-checks that are due, and (after a complete walk) the active reports it did not
+   list, to see whether they are gone
 4. network first, database second: when the walk fails or most report pages fail
-   extraction, the poll fails loudly and changes nothing
+   extraction, the poll fails loudly and changes nothing. The baseline is the exception:
+   each report is stored as soon as it is read, so hours of a first poll are never
+   thrown away; it stays silent however many polls it takes.
 5. each report stored in its own transaction with its event (new / changed / removed)
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,16 +33,19 @@ from crawler.errors import CrawlError, DiscoveryError, Interrupted
 from crawler.extract import extract_report
 from crawler.fetch import Fetcher
 from crawler.gone import not_found_reason
-from crawler.models import ListingEntry, Report
-from crawler.walk import WalkResult, walk_section
+from crawler.models import Listing, Report
+from crawler.walk import WalkCursor, WalkResult, walk_pages, walk_section
 from jobs.config import Config
 from jobs.diff import changes as field_changes
 from jobs.diff import content_hash
+from jobs.progress import Progress, Ticker
 from storage.reports import KnownReport, Store
 
 log = logging.getLogger("ayrdw.poll")
 DISCOVERY_MAX_AGE = dt.timedelta(hours=24)
 ROBOTS_MAX_AGE = dt.timedelta(hours=24)
+PROGRESS_SAVE_SECONDS = 2.0  # how often the poll in flight saves its progress for `status`
+CURSOR_KEY = "walk_cursor"
 Clock = Callable[[], dt.datetime]
 
 
@@ -46,6 +55,11 @@ def utcnow() -> dt.datetime:
 
 def iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def precise(moment: dt.datetime) -> str:
+    """For times compared with one another within seconds (a walk's start, a listing)."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 class PollFailed(Exception):
@@ -87,19 +101,54 @@ class PollResult:
         return counts
 
 
-@dataclass
-class _Fetched:
-    """What fetching one report page found, before anything is stored."""
+# -- what a poll fetches, and what fetching found ----------------------------------------------------
+@dataclass(frozen=True)
+class Task:
+    """One report page to read: why, what is stored of it, how a list showed it."""
 
     url: str
-    purpose: str  # new | recheck | unlisted
-    report: Report | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    not_modified: bool = False
-    gone: str | None = None
-    error: str | None = None
-    listed: ListingEntry | None = None
+    purpose: str  # new (listed, not stored) | recheck | unlisted (a complete walk missed it)
+    known: KnownReport | None = None
+    listed: tuple[str | None, str | None, str] | None = None  # (title, date, when) on the list
+    baseline: bool = False  # listed by the baseline walk: stored silently
+    attempts: int = 0  # earlier failed attempts (a new report whose page keeps failing)
+
+
+@dataclass(frozen=True)
+class Extracted:
+    task: Task
+    report: Report
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
+class NotModified:
+    task: Task
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
+class Gone:
+    task: Task
+    reason: str
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    task: Task
+    error: str
+
+
+Outcome = Extracted | NotModified | Gone | Unreadable
+
+
+def is_failure(outcome: Outcome) -> bool:
+    """An attempt that went wrong (a gone page is wrong unless we asked whether it is gone)."""
+    if isinstance(outcome, Unreadable):
+        return True
+    return isinstance(outcome, Gone) and outcome.task.purpose != "unlisted"
 
 
 def run_poll(
@@ -114,7 +163,7 @@ def run_poll(
     """Run one poll and record it; never raises for site trouble (see ``result.status``).
 
     When ``stop`` is set the poll is abandoned between two requests (status "stopped");
-    what was already committed stays, the rest is found again by the next poll."""
+    what was already committed stays, and the next poll resumes from there."""
     started, t0 = clock(), monotonic()
     poll_id = store.start_poll(iso(started))
     result = PollResult()
@@ -126,8 +175,10 @@ def run_poll(
         sleep=sleep,
         stop=stop,
     )
+    progress = Progress(monotonic=monotonic)
     try:
-        _poll(config, store, fetcher, poll_id, started, clock, result, stop)
+        with Ticker(progress, config.schedule.progress_every):
+            Poll(config, store, fetcher, poll_id, started, result, progress, clock, monotonic, stop).run()
     except Interrupted as exc:
         result.status, result.error = "stopped", str(exc)
     except (PollFailed, CrawlError) as exc:
@@ -142,84 +193,365 @@ def run_poll(
         result.seconds = monotonic() - t0
         store.log_fetches(poll_id, fetcher.records, now)
         _remember_robots(store, robots_given, fetcher.robots, now)
+        store.set_state("progress", None, now)
         store.finish_poll(poll_id, result.counts(), now)
     return result
 
 
-def _poll(
-    config: Config,
-    store: Store,
-    fetcher: Fetcher,
-    poll_id: int,
-    started: dt.datetime,
-    clock: Clock,
-    result: PollResult,
-    stop: threading.Event | None,
-) -> None:
-    now = iso(started)
-    recheck = dt.timedelta(seconds=config.crawl.recheck)
-    baseline = store.state("baseline_done_at") is None
-    last_full = store.state("last_full_walk_at")
-    full = baseline or not recheck or last_full is None or dt.datetime.fromisoformat(last_full) <= started - recheck
-    result.mode = "baseline" if baseline else ("full" if full else "incremental")
-    walk = _walk(config, store, fetcher, full, started)
-    # Only the reports this walk saw are looked up: an idle poll costs the same with 100
-    # stored reports as with 10,000.
-    known = store.known_for([item.url for item in walk.items])
-    result.pages, result.found = len(walk.pages), len(walk.items)
-    result.problems.extend(walk.problems)
+class Poll:
+    """One poll's context and its steps. ``run`` reads top to bottom."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        fetcher: Fetcher,
+        poll_id: int,
+        started: dt.datetime,
+        result: PollResult,
+        progress: Progress,
+        clock: Clock,
+        monotonic: Callable[[], float],
+        stop: threading.Event | None,
+    ) -> None:
+        self.config, self.store, self.fetcher = config, store, fetcher
+        self.poll_id, self.started, self.result = poll_id, started, result
+        self.progress, self.clock, self.monotonic, self.stop = progress, clock, monotonic, stop
+        self.now = iso(started)
+        self._list_remembered = False  # the list URL came from an earlier discovery, not this poll's
+        self.recheck = dt.timedelta(seconds=config.crawl.recheck)
+        self._saved_progress_at = -math.inf
+
+    def run(self) -> None:
+        cursor = WalkCursor.from_json(self.store.state(CURSOR_KEY))
+        baseline = self.store.state("baseline_done_at") is None
+        if cursor is None and (baseline or self._full_walk_due()):
+            list_url, self._list_remembered = self._list_url()
+            cursor = WalkCursor.start("baseline" if baseline else "full", list_url, precise(self.started))
+        self.result.mode = cursor.kind if cursor else "incremental"
+        walked_all = False
+        if cursor is None:
+            self._incremental_walk()
+        elif not cursor.listing_done:
+            walked_all = self._complete_walk(cursor)
+        else:
+            walked_all = True  # resumed after the list was read: only reports are left
+            self.result.found = cursor.items
+        unlisted = self.store.unlisted_since(cursor.started_at) if cursor and walked_all else []
+        tasks = self._tasks(unlisted, baseline=cursor is not None and cursor.kind == "baseline")
+        self.progress.start_reports(len(tasks))
+        if cursor is not None and cursor.kind == "baseline":
+            self._store_as_read(tasks)
+        else:
+            self._read_then_store(tasks)
+        if cursor is not None and walked_all:
+            self._finish_walk(cursor)
+
+    # -- the list walk ---------------------------------------------------------------------------
+    def _full_walk_due(self) -> bool:
+        last_full = self.store.state("last_full_walk_at")
+        if not self.recheck or last_full is None:
+            return True
+        return dt.datetime.fromisoformat(last_full) <= self.started - self.recheck
+
+    def _complete_walk(self, cursor: WalkCursor) -> bool:
+        """Read the list pages left in ``cursor``, saving it with each page's items. True when the
+        walk is complete; a failed page fails the poll (the cursor keeps what was read)."""
+        fresh = cursor.pages == 0
+        walk = self._walk_with_retries(cursor) if fresh else self._walk_from(cursor)
+        if fresh and walk.pages:  # page 1's items wait in the archive: its validators may hide them now
+            self._keep_validators(walk)
+        if cursor.listing_done:
+            return True
+        if fresh and not walk.pages:
+            self._fail_empty(walk, cursor.queue[0] if cursor.queue else "")
+        raise PollFailed(f"the list walk was incomplete: {'; '.join(walk.problems) or 'stopped'}")
+
+    def _walk_from(self, cursor: WalkCursor) -> WalkResult:
+        walk = walk_pages(
+            self.fetcher,
+            cursor,
+            max_pages=self.config.crawl.max_list_pages,
+            item_selector=self.config.selectors.list_item,
+            on_page=self._keep_page,
+        )
+        self.result.pages += len(walk.pages)
+        self.result.found = cursor.items
+        self.result.problems.extend(walk.problems)
+        return walk
+
+    def _walk_with_retries(self, cursor: WalkCursor) -> WalkResult:
+        """A fresh walk's first page: a challenge or an empty list is tried once more; a
+        remembered list URL that is gone is discovered again."""
+        remembered = self._list_remembered
+        for attempt in range(2):
+            walk = self._walk_from(cursor)
+            if walk.pages:
+                return walk
+            if attempt == 0 and remembered and walk.first_status in (404, 410):
+                cursor.queue = [self._discover()]
+                remembered = False
+                continue
+            if attempt == 0 and _retryable(walk):
+                continue
+            break
+        return walk
+
+    def _keep_page(self, listing: Listing, cursor: WalkCursor) -> None:
+        """One list page read by a complete walk: its unknown items wait to be fetched, its known
+        ones are marked listed, and the cursor moves on, in one transaction."""
+        with self.store.transaction():
+            self._note_listed(listing.items, baseline=cursor.kind == "baseline")
+            self.store.set_state(CURSOR_KEY, cursor.to_json(), iso(self.clock()))
+        self.progress.pages, self.progress.total_pages, self.progress.listed = (
+            cursor.pages, cursor.total_pages, cursor.items,
+        )  # fmt: skip
+        self._save_progress()
+
+    def _note_listed(self, items: Iterable, baseline: bool) -> None:
+        items = list(items)
+        known = self.store.known_for([i.url for i in items])
+        waiting = [i for i in items if i.url not in known or known[i.url].status == "removed"]
+        now = precise(self.clock())
+        self.store.add_walk_items(((i.url, i.title, i.date) for i in waiting), baseline, now)
+        self.store.mark_listed(((i.url, i.title, i.date) for i in items if i.url in known), now)
+
+    def _incremental_walk(self) -> None:
+        list_url, remembered = self._list_url()
+
+        def keep_going(listing: Listing) -> bool:
+            last = listing.items[-1].url
+            return not (self.store.is_known(last) or self.store.is_waiting(last))
+
+        conditional = True
+        for attempt in range(2):
+            walk = walk_section(
+                self.fetcher,
+                list_url,
+                max_pages=self.config.crawl.max_list_pages,
+                item_selector=self.config.selectors.list_item,
+                keep_going=keep_going,
+                etag=self.store.state("list_etag") if conditional else None,
+                last_modified=self.store.state("list_last_modified") if conditional else None,
+            )
+            if walk.not_modified or walk.items:
+                break
+            if attempt == 0 and walk.first_status in (404, 410) and remembered:
+                list_url, remembered = self._discover(), False
+                continue
+            if attempt == 0 and _retryable(walk):
+                conditional = False
+                continue
+            break
+        self.result.pages, self.result.found = len(walk.pages), len(walk.items)
+        self.result.problems.extend(walk.problems)
+        if walk.not_modified:
+            return
+        if not walk.items:
+            self._fail_empty(walk, list_url)
+        # The new items wait in the archive with the validators that hide them: a poll that
+        # dies before it stores them finds them there, not behind a 304.
+        with self.store.transaction():
+            self._note_listed(walk.items, baseline=False)
+            self._keep_validators(walk)
+
+    def _keep_validators(self, walk: WalkResult) -> None:
+        self.store.set_state("list_etag", walk.validators[0], self.now)
+        self.store.set_state("list_last_modified", walk.validators[1], self.now)
+
+    def _fail_empty(self, walk: WalkResult, list_url: str) -> None:
+        why = "; ".join(walk.problems) or list_url
+        if "challenge page" in why:
+            raise PollFailed(f"the site answers with a challenge page: {why}")
+        if walk.first_status != 200:
+            raise PollFailed(f"the list page cannot be read: {why}")
+        raise PollFailed(f"the list page yields zero reports ({why})")
+
+    def _list_url(self) -> tuple[str, bool]:
+        """(the list URL, whether it was remembered rather than configured or just discovered)."""
+        if self.config.site.list_url:
+            return self.config.site.list_url, False
+        remembered, found_at = self.store.state("list_url"), self.store.state("list_url_found_at")
+        fresh = found_at and dt.datetime.fromisoformat(found_at) > self.started - DISCOVERY_MAX_AGE
+        if remembered and fresh and self.store.state("list_url_section") == self.config.site.section:
+            return remembered, True
+        return self._discover(), False
+
+    def _discover(self) -> str:
+        site = self.config.site
+        try:
+            found = locate_section(self.fetcher, site.url, site.section, self.config.selectors.section_link)
+        except DiscoveryError as exc:
+            raise PollFailed(f"the section can no longer be found: {exc}") from None
+        except CrawlError as exc:
+            raise PollFailed(f"the home page cannot be read: {exc}") from None
+        for key, value in (
+            ("list_url", found.url), ("list_url_how", found.how), ("list_url_found_at", self.now),
+            ("list_url_section", site.section),
+        ):  # fmt: skip
+            self.store.set_state(key, value, self.now)
+        return found.url
 
     # -- what to fetch ---------------------------------------------------------------------------
-    listed = {item.url: item for item in walk.items}
-    new_items = [i for i in walk.items if i.url not in known or known[i.url].status == "removed"]
-    unlisted = []
-    if full and walk.complete:
-        unlisted = store.active_not_in(listed)
-    skip = {i.url for i in new_items} | {k.url for k in unlisted}
-    due = []
-    if store.any_due(now):
-        due = [k for k in store.due_for_recheck(now, _recheck_budget(config, store)) if k.url not in skip]
-    known.update({k.url: k for k in (*due, *unlisted)})
+    def _tasks(self, unlisted: list[KnownReport], baseline: bool) -> list[Task]:
+        waiting = self.store.walk_items_due(precise(self.clock()))
+        known = self.store.known_for([w.url for w in waiting])
+        tasks = [
+            Task(w.url, "new", known.get(w.url), (w.title, w.date, w.listed_at), w.baseline, w.attempts)
+            for w in waiting
+        ]
+        skip = {t.url for t in tasks} | {k.url for k in unlisted}
+        if not baseline and self.store.any_due(self.now):
+            budget = _recheck_budget(self.config, self.store)
+            due = self.store.due_for_recheck(self.now, budget)
+            tasks += [Task(k.url, "recheck", k) for k in due if k.url not in skip]
+        tasks += [Task(k.url, "unlisted", k) for k in unlisted]
+        return tasks
 
-    # -- network phase: nothing is stored until every page is read ---------------------------------
-    fetched: list[_Fetched] = []
-    for item in reversed(new_items):  # oldest first, so events come out in publication order
-        fetched.append(_fetch_report(fetcher, item.url, "new", config, listed=item))
-    for k in due:
-        fetched.append(_fetch_report(fetcher, k.url, "recheck", config, known=k, listed=listed.get(k.url)))
-    for k in unlisted:
-        fetched.append(_fetch_report(fetcher, k.url, "unlisted", config))
+    # -- reading report pages --------------------------------------------------------------------
+    def _read(self, task: Task) -> Outcome:
+        try:
+            if task.purpose == "recheck" and task.known is not None:
+                page = self.fetcher.get(task.url, etag=task.known.etag, last_modified=task.known.last_modified)
+            else:
+                page = self.fetcher.get(task.url)
+        except CrawlError as exc:
+            return Unreadable(task, str(exc))
+        finally:
+            self.progress.done += 1
+        if page.not_modified:
+            return NotModified(task, page.etag, page.last_modified)
+        gone = not_found_reason(page, self.config.site.url)
+        if gone:
+            return Gone(task, gone)
+        if page.status != 200:
+            return Unreadable(task, f"HTTP {page.status}")
+        report = extract_report(page, self.config.selectors)
+        if not report.usable:
+            return Unreadable(task, "extraction failed: " + "; ".join(report.blocking_problems or report.problems))
+        return Extracted(task, report, page.etag, page.last_modified)
 
-    attempted = [f for f in fetched if not f.not_modified]
-    failures = [f for f in attempted if f.error or (f.gone and f.purpose != "unlisted")]
-    result.failed = len(failures)
-    result.problems.extend(f"{f.url}: {f.error or f.gone}" for f in failures)
-    if len(attempted) >= 3 and len(failures) * 2 > len(attempted):
-        raise PollFailed(
-            f"{len(failures)} of {len(attempted)} report pages failed (layout changed or site in trouble): "
-            f"{failures[0].error or failures[0].gone}"
-        )
+    def _judge(self, outcomes: list[Outcome]) -> None:
+        """Count the failures; most pages failing means the layout changed or the site is in
+        trouble, and the poll fails loudly."""
+        attempted = [o for o in outcomes if not isinstance(o, NotModified)]
+        failures = [o for o in attempted if is_failure(o)]
+        self.result.failed = len(failures)
+        self.result.problems.extend(f"{o.task.url}: {_why(o)}" for o in failures)
+        if len(attempted) >= 3 and len(failures) * 2 > len(attempted):
+            raise PollFailed(
+                f"{len(failures)} of {len(attempted)} report pages failed (layout changed or site in trouble): "
+                f"{_why(failures[0])}"
+            )
 
-    # -- database phase: one transaction per report ------------------------------------------------
-    store_now = iso(clock())
-    spread = _baseline_spread(config, len(new_items)) if baseline else None
-    for index, f in enumerate(fetched):
-        if stop is not None and stop.is_set():
-            raise Interrupted("stopping: the rest is stored by the next poll")
-        due_at = _due_at(started, recheck, spread, index)
-        _store_outcome(store, f, known.get(f.url), store_now, due_at, baseline, poll_id, result, started, config)
-    if walk.items:
-        store.mark_listed(((i.url, i.title, i.date) for i in walk.items if i.url in known), store_now)
-    # The list page's validators are kept only now, once every new report on it is stored:
-    # a poll that dies (or fails a new report) before this re-reads the list next time.
-    if not walk.not_modified:
-        stored_all = not any(f.purpose == "new" and (f.error or f.gone) for f in fetched)
-        store.set_state("list_etag", walk.validators[0] if stored_all else None, store_now)
-        store.set_state("list_last_modified", walk.validators[1] if stored_all else None, store_now)
-    if full and walk.complete:
-        store.set_state("last_full_walk_at", now, store_now)
-        if baseline:
-            store.set_state("baseline_done_at", now, store_now)
+    def _read_then_store(self, tasks: list[Task]) -> None:
+        """Network first, database second: nothing is stored unless the poll can be trusted."""
+        outcomes = []
+        for task in tasks:
+            outcomes.append(self._read(task))
+            self._save_progress()
+        self._judge(outcomes)
+        now = iso(self.clock())
+        for index, outcome in enumerate(outcomes):
+            if self.stop is not None and self.stop.is_set():
+                raise Interrupted("stopping: the rest is stored by the next poll")
+            self._store(outcome, now, self._due_at(None, index))
+
+    def _store_as_read(self, tasks: list[Task]) -> None:
+        """The baseline: each report stored as soon as it is read, so a stopped or failed first
+        poll keeps what it did and the next one resumes."""
+        outcomes = []
+        for index, task in enumerate(tasks):
+            outcome = self._read(task)
+            outcomes.append(outcome)
+            self._store(outcome, iso(self.clock()), self._due_at(len(tasks), index))
+            self._save_progress()
+        self._judge(outcomes)
+
+    def _due_at(self, spread_over: int | None, index: int) -> str:
+        """The next re-check: a baseline spreads its first re-checks over one period."""
+        if spread_over:
+            offset = self.config.crawl.recheck * (index + 1) / spread_over
+            return iso(self.started + dt.timedelta(seconds=offset))
+        return iso(self.started + self.recheck)
+
+    def _save_progress(self) -> None:
+        moment = self.monotonic()
+        if moment - self._saved_progress_at >= PROGRESS_SAVE_SECONDS:
+            data = {"poll_id": self.poll_id, **self.progress.as_dict()}
+            self.store.set_state("progress", json.dumps(data), iso(self.clock()))
+            self._saved_progress_at = moment
+
+    # -- storing ---------------------------------------------------------------------------------
+    def _store(self, outcome: Outcome, now: str, due_at: str) -> None:
+        task = outcome.task
+        if isinstance(outcome, Unreadable):
+            retry = iso(self.started + dt.timedelta(seconds=self._retry_after(task)))
+            if task.purpose == "new":
+                self.store.walk_item_failed(task.url, outcome.error, retry)
+            elif task.known is not None:
+                self.store.record_failure(task.url, outcome.error, now, retry)
+        elif isinstance(outcome, Gone):
+            if task.purpose == "unlisted" and task.known is not None:
+                self.store.mark_removed(task.url, now, self.poll_id, task.baseline)
+                self.result.removed += 1
+                self.result.events.append(("removed", task.url, self.store.current_fields(task.url)["title"] or ""))
+            elif task.purpose == "new":
+                self.store.drop_walk_item(task.url)  # listed, then gone before we read it
+        elif isinstance(outcome, NotModified):
+            self.store.touch(task.url, now, due_at, outcome.etag, outcome.last_modified)
+        else:
+            self._store_report(outcome, now, due_at)
+
+    def _retry_after(self, task: Task) -> float:
+        """A failing page is tried again after an interval (a new report: backing off, up to the
+        re-check period), not on every poll."""
+        interval = self.config.schedule.interval
+        cap = max(self.config.crawl.recheck, interval)
+        if task.purpose == "new":
+            return min(interval * 2 ** min(task.attempts, 10), cap)
+        return min(self.config.crawl.recheck, interval)
+
+    def _store_report(self, outcome: Extracted, now: str, due_at: str) -> None:
+        task = outcome.task
+        fields = outcome.report.fields()
+        del fields["url"]
+        digest = content_hash(fields)
+        known = task.known
+        if known is not None and known.status == "active" and digest == known.content_hash:
+            self.store.touch(task.url, now, due_at, outcome.etag, outcome.last_modified)
+            if task.purpose == "new":
+                self.store.drop_walk_item(task.url)
+            return
+        if known is None or known.status == "removed":
+            kind, diff = "new", {}
+            self.result.new += 1
+        else:
+            kind, diff = "changed", field_changes(self.store.current_fields(task.url) or {}, fields, task.url)
+            self.result.changed += 1
+        self.store.store_version(
+            url=task.url, fields=fields, content_hash=digest, kind=kind, changes=diff, now=now,
+            recheck_due_at=due_at, etag=outcome.etag, last_modified=outcome.last_modified, listed=task.listed,
+            baseline=task.baseline, poll_id=self.poll_id,
+        )  # fmt: skip
+        self.result.events.append((kind, task.url, fields["title"] or ""))
+
+    def _finish_walk(self, cursor: WalkCursor) -> None:
+        """Every list page read and every report it listed tried: the walk is over."""
+        with self.store.transaction():
+            self.store.set_state("last_full_walk_at", cursor.started_at, self.now)
+            if cursor.kind == "baseline":
+                self.store.set_state("baseline_done_at", self.now, self.now)
+            self.store.set_state(CURSOR_KEY, None, self.now)
+
+
+def _why(outcome: Outcome) -> str:
+    return outcome.error if isinstance(outcome, Unreadable) else outcome.reason if isinstance(outcome, Gone) else ""
+
+
+def _retryable(walk: WalkResult) -> bool:
+    text = " ".join(walk.problems)
+    return "challenge page" in text or "no items" in text or "loaded by script" in text
 
 
 # -- robots.txt, kept between polls and read again daily ---------------------------------------------
@@ -239,181 +571,6 @@ def _remember_robots(store: Store, given: dict[str, str], robots: dict[str, str]
             store.set_state("robots_fetched_at", now, now)
 
 
-# -- the list walk ----------------------------------------------------------------------------------
-def _walk(config: Config, store: Store, fetcher: Fetcher, full: bool, started: dt.datetime) -> WalkResult:
-    """Walk the list; retry a challenge or an empty list once; rediscover a dead list URL."""
-    list_url, remembered = _list_url(config, store, fetcher, started)
-    conditional = not full
-    for attempt in range(2):
-        walk = _walk_once(config, store, fetcher, list_url, full, conditional)
-        if walk.not_modified or walk.items:
-            break
-        if remembered and walk.first_status in (404, 410) and attempt == 0:
-            list_url, remembered = _discover(config, store, fetcher, started), False
-            continue
-        if attempt == 0 and _retryable(walk):
-            conditional = False
-            continue
-        break
-    if walk.not_modified:
-        return walk
-    if not walk.items:
-        why = "; ".join(walk.problems) or list_url
-        if "challenge page" in why:
-            raise PollFailed(f"the site answers with a challenge page: {why}")
-        if walk.first_status != 200:
-            raise PollFailed(f"the list page cannot be read: {why}")
-        raise PollFailed(f"the list page yields zero reports ({why})")
-    if full and not walk.complete:
-        raise PollFailed(f"the list walk was incomplete: {'; '.join(walk.problems)}")
-    return walk
-
-
-def _walk_once(
-    config: Config,
-    store: Store,
-    fetcher: Fetcher,
-    list_url: str,
-    full: bool,
-    conditional: bool,
-) -> WalkResult:
-    item_selector = config.selectors.list_item
-
-    def keep_going(listing) -> bool:
-        return full or not store.is_known(listing.items[-1].url)
-
-    return walk_section(
-        fetcher,
-        list_url,
-        max_pages=config.crawl.max_list_pages,
-        item_selector=item_selector,
-        keep_going=keep_going,
-        etag=store.state("list_etag") if conditional else None,
-        last_modified=store.state("list_last_modified") if conditional else None,
-    )
-
-
-def _retryable(walk: WalkResult) -> bool:
-    text = " ".join(walk.problems)
-    return "challenge page" in text or "no items" in text or "loaded by script" in text
-
-
-def _list_url(config: Config, store: Store, fetcher: Fetcher, started: dt.datetime) -> tuple[str, bool]:
-    """(list URL, whether it was remembered rather than configured or just discovered)."""
-    if config.site.list_url:
-        return config.site.list_url, False
-    remembered, found_at = store.state("list_url"), store.state("list_url_found_at")
-    fresh = found_at and dt.datetime.fromisoformat(found_at) > started - DISCOVERY_MAX_AGE
-    if remembered and fresh and store.state("list_url_section") == config.site.section:
-        return remembered, True
-    return _discover(config, store, fetcher, started), False
-
-
-def _discover(config: Config, store: Store, fetcher: Fetcher, started: dt.datetime) -> str:
-    try:
-        found = locate_section(fetcher, config.site.url, config.site.section, config.selectors.section_link)
-    except DiscoveryError as exc:
-        raise PollFailed(f"the section can no longer be found: {exc}") from None
-    except CrawlError as exc:
-        raise PollFailed(f"the home page cannot be read: {exc}") from None
-    now = iso(started)
-    store.set_state("list_url", found.url, now)
-    store.set_state("list_url_how", found.how, now)
-    store.set_state("list_url_found_at", now, now)
-    store.set_state("list_url_section", config.site.section, now)
-    return found.url
-
-
-# -- report pages -----------------------------------------------------------------------------------
-def _fetch_report(
-    fetcher: Fetcher,
-    url: str,
-    purpose: str,
-    config: Config,
-    known: KnownReport | None = None,
-    listed: ListingEntry | None = None,
-) -> _Fetched:
-    outcome = _Fetched(url, purpose, listed=listed)
-    try:
-        if known is not None:
-            page = fetcher.get(url, etag=known.etag, last_modified=known.last_modified)
-        else:
-            page = fetcher.get(url)
-    except CrawlError as exc:
-        outcome.error = str(exc)
-        return outcome
-    outcome.etag, outcome.last_modified = page.etag, page.last_modified
-    if page.not_modified:
-        outcome.not_modified = True
-        return outcome
-    gone = not_found_reason(page, config.site.url)
-    if gone:
-        outcome.gone = gone
-        return outcome
-    if page.status != 200:
-        outcome.error = f"HTTP {page.status}"
-        return outcome
-    report = extract_report(page, config.selectors)
-    if not report.usable:
-        outcome.error = "extraction failed: " + "; ".join(report.blocking_problems or report.problems)
-        return outcome
-    outcome.report = report
-    return outcome
-
-
-def _store_outcome(
-    store: Store,
-    f: _Fetched,
-    known: KnownReport | None,
-    now: str,
-    due_at: str,
-    baseline: bool,
-    poll_id: int,
-    result: PollResult,
-    started: dt.datetime,
-    config: Config,
-) -> None:
-    listed = (f.listed.title, f.listed.date) if f.listed else None
-    if f.error:
-        if known is not None:
-            retry = iso(started + dt.timedelta(seconds=min(config.crawl.recheck, config.schedule.interval)))
-            store.record_failure(f.url, f.error, now, retry)
-        return
-    if f.gone:
-        if f.purpose == "unlisted" and known is not None:
-            store.mark_removed(f.url, now, poll_id, baseline)
-            result.removed += 1
-            result.events.append(("removed", f.url, store.current_fields(f.url)["title"] or ""))
-        return
-    if f.not_modified:
-        store.touch(f.url, now, due_at, f.etag, f.last_modified)
-        return
-    assert f.report is not None
-    fields = f.report.fields()
-    del fields["url"]
-    digest = content_hash(fields)
-    if known is None or known.status == "removed":
-        store.store_version(
-            url=f.url, fields=fields, content_hash=digest, kind="new", changes={}, now=now,
-            recheck_due_at=due_at, etag=f.etag, last_modified=f.last_modified, listed=listed,
-            baseline=baseline, poll_id=poll_id,
-        )  # fmt: skip
-        result.new += 1
-        result.events.append(("new", f.url, fields["title"] or ""))
-    elif digest != known.content_hash:
-        old = store.current_fields(f.url) or {}
-        diff = field_changes(old, fields, f.url)
-        store.store_version(
-            url=f.url, fields=fields, content_hash=digest, kind="changed", changes=diff, now=now,
-            recheck_due_at=due_at, etag=f.etag, last_modified=f.last_modified, listed=listed,
-            baseline=baseline, poll_id=poll_id,
-        )  # fmt: skip
-        result.changed += 1
-        result.events.append(("changed", f.url, fields["title"] or ""))
-    else:
-        store.touch(f.url, now, due_at, f.etag, f.last_modified)
-
-
 # -- the rolling re-check schedule -------------------------------------------------------------------
 def _recheck_budget(config: Config, store: Store) -> int:
     """How many re-checks one poll may make: enough to re-fetch every report once per
@@ -423,15 +580,3 @@ def _recheck_budget(config: Config, store: Store) -> int:
         return max(active, 1)
     per_poll = active * config.schedule.interval / config.crawl.recheck
     return max(1, math.ceil(per_poll * 2))
-
-
-def _baseline_spread(config: Config, count: int) -> list[float]:
-    """Offsets (seconds) that spread the first re-checks of a baseline over one period."""
-    period = config.crawl.recheck
-    return [period * (i + 1) / max(count, 1) for i in range(count)]
-
-
-def _due_at(started: dt.datetime, recheck: dt.timedelta, spread: list[float] | None, index: int) -> str:
-    if spread is not None and index < len(spread):
-        return iso(started + dt.timedelta(seconds=spread[index]))
-    return iso(started + recheck)

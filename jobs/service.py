@@ -1,35 +1,41 @@
 """The background service: APScheduler 3 in one process, all state in the SQLite file.
 
-Two jobs on one worker thread, so they never overlap and share one connection:
-the poll (every `interval` +-10 % jitter, first run at start, which also covers
-any downtime; backs off to 2x, 4x the interval while polls keep failing) and the
-delivery pass (every `deliver_interval`). Jobs are re-added at every start from
-the config (in-memory job store): nothing to unpickle, nothing stale.
+Two jobs, each on a worker thread of its own with its own connection to the archive,
+so a long poll never holds a due delivery back: the poll (every `interval` +-10 %
+jitter, first run at start, which also covers any downtime; backs off to 2x, 4x the
+interval while polls keep failing) and the delivery pass (every `deliver_interval`,
+and at once after each poll). The process holds the archive's writer lock
+(storage.lock) for its whole life: it is the one writer. Jobs are re-added at every
+start from the config (in-memory job store): nothing to unpickle, nothing stale.
 
 SIGTERM / SIGINT: no new job starts, the poll in flight is abandoned between two
 requests (or after the report it is storing), and the process exits 0 within
 seconds. kill -9 is safe too: every report and its deliveries are committed
-together, and the next start simply polls again.
+together, each delivery's outcome as soon as the receiver answers, and the next
+start resumes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from jobs.alerts import update_trouble
 from jobs.config import Config
-from jobs.cycle import poll_cycle
 from jobs.deliver import deliver_pass
-from jobs.poll import PollResult, iso, utcnow
-from jobs.watchers import open_store
+from jobs.poll import PollResult, iso, run_poll, utcnow
+from jobs.watchers import Writer
 from storage.outbox import Outbox
 from storage.reports import Store
 
@@ -47,16 +53,19 @@ def backoff_factor(failed_in_a_row: int) -> int:
 @dataclass
 class Service:
     config: Config
+    writer: Writer  # the archive, opened (and locked) by the caller
     clock: Callable[[], dt.datetime] = utcnow
     on_poll: Callable[[PollResult], None] | None = None  # the demo prints what watchers receive
     stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
-        self._store: Store | None = None
+        self._poll_store: Store = self.writer.store
+        self._deliver_store: Store = self.writer.another_connection()
         self._factor = 1
-        self._busy = threading.Lock()  # held while a job runs, so shutdown can wait for it
+        # Held while a job runs, so shutdown can wait for each.
+        self._busy = {POLL_JOB: threading.Lock(), DELIVER_JOB: threading.Lock()}
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            executors={POLL_JOB: ThreadPoolExecutor(max_workers=1), DELIVER_JOB: ThreadPoolExecutor(max_workers=1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=dt.UTC,
         )
@@ -65,13 +74,20 @@ class Service:
     def start(self) -> None:
         interval = self.config.schedule.interval
         self.scheduler.add_job(
-            self._poll_job, self._poll_trigger(1), id=POLL_JOB, name="poll", next_run_time=self.clock()
+            self._poll_job,
+            self._poll_trigger(1),
+            id=POLL_JOB,
+            name="poll",
+            executor=POLL_JOB,
+            next_run_time=self.clock(),
         )
         self.scheduler.add_job(
             self._deliver_job,
             IntervalTrigger(seconds=self.config.schedule.deliver_interval),
             id=DELIVER_JOB,
             name="deliver",
+            executor=DELIVER_JOB,
+            next_run_time=self.clock(),  # a backlog from before the start goes out at once
         )
         self.scheduler.start()
         log.info(
@@ -93,10 +109,14 @@ class Service:
         every commit is atomic, so exiting then loses nothing that was stored."""
         self.stop.set()
         self.scheduler.shutdown(wait=False)
-        settled = self._busy.acquire(timeout=STOP_GRACE_SECONDS)
-        if settled:
-            self._busy.release()
-        else:
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        settled = True
+        for lock in self._busy.values():
+            if lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                lock.release()
+            else:
+                settled = False
+        if not settled:
             log.warning("a request is still in flight after %gs: abandoned", STOP_GRACE_SECONDS)
         log.info("stopped")
         return settled
@@ -106,46 +126,47 @@ class Service:
         self.stop.set()
 
     # -- jobs ------------------------------------------------------------------------------------
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = open_store(self.config, iso(self.clock()))
-        return self._store
-
     def _poll_job(self) -> None:
-        with self._busy:
+        with self._busy[POLL_JOB]:
             if not self.stop.is_set():
                 self._poll()
 
     def _deliver_job(self) -> None:
-        with self._busy:
+        with self._busy[DELIVER_JOB]:
             if not self.stop.is_set():
                 self._deliver()
 
     def _poll(self) -> None:
+        store = self._poll_store
         try:
-            store = self.store()
-            result, delivered = poll_cycle(self.config, store, clock=self.clock, stop=self.stop)
+            result = run_poll(self.config, store, clock=self.clock, stop=self.stop)
+            if result.status != "stopped":
+                update_trouble(self.config, store, result, iso(self.clock()))
         except Exception:  # never let one bad poll end the service
             log.exception("poll crashed")
             return
-        fields = result.counts()
-        fields.update(delivered=delivered.sent, delivery_failures=delivered.failed + delivered.gave_up)
         level = logging.INFO if result.ok or result.status == "stopped" else logging.WARNING
-        log.log(level, f"{result.summary()} bytes={result.bytes}", extra={"fields": {"event": "poll", **fields}})
+        fields = {"event": "poll", **result.counts()}
+        log.log(level, f"{result.summary()} bytes={result.bytes}", extra={"fields": fields})
         if self.on_poll is not None:
             self.on_poll(result)
+        if self.stop.is_set():
+            return
         self._adapt_schedule(store, result)
+        with contextlib.suppress(JobLookupError):  # what the poll stored goes out now, not at the next tick
+            self.scheduler.modify_job(DELIVER_JOB, next_run_time=self.clock())
 
     def _deliver(self) -> None:
         try:
-            outbox = Outbox(self.store().db)
+            outbox = Outbox(self._deliver_store.db)
             result = deliver_pass(self.config, outbox, clock=self.clock)
         except Exception:
             log.exception("delivery pass crashed")
             return
         if result.sent or result.failed or result.gave_up:
             summary = result.summary(outbox.counts()["pending"])
-            log.info(summary, extra={"fields": {"event": "deliver", **result.__dict__}})
+            fields = {k: v for k, v in result.__dict__.items() if k != "errors"}
+            log.info(summary, extra={"fields": {"event": "deliver", **fields}})
 
     def _poll_trigger(self, factor: int) -> IntervalTrigger:
         interval = self.config.schedule.interval * factor

@@ -7,10 +7,12 @@ successful poll is older than two intervals (overdue).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
 from jobs.config import Config
+from storage.lock import Holder
 from storage.outbox import Outbox
 from storage.reports import Store
 
@@ -19,7 +21,23 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
-def status(config: Config, store: Store, now: dt.datetime) -> dict[str, Any]:
+def _progress(store: Store, writer: Holder | None) -> dict[str, Any] | None:
+    """How far the poll in flight is, or None when no poll runs (a crashed one's last figures
+    are not a poll running: the writer lock tells)."""
+    if writer is None:
+        return None
+    running = store.db.execute("SELECT id FROM polls WHERE status = 'running' ORDER BY id DESC LIMIT 1").fetchone()
+    saved = store.state("progress")
+    if running is None or saved is None:
+        return None
+    data = json.loads(saved)
+    if data.get("poll_id") != running[0]:
+        return None
+    return {"done": data["done"], "total": data["total"], "eta_seconds": data["eta_seconds"], "phase": data["phase"]}
+
+
+def status(config: Config, store: Store, now: dt.datetime, writer: Holder | None = None) -> dict[str, Any]:
+    """``writer``: the process holding the archive's writer lock (storage.lock.holder), if any."""
     interval = config.schedule.interval
     last = store.last_poll()
     last_ok = store.last_poll("ok")
@@ -45,6 +63,8 @@ def status(config: Config, store: Store, now: dt.datetime) -> dict[str, Any]:
         "next_poll": next_poll,
         "reports": {"active": counts.get("active", 0), "removed": counts.get("removed", 0), "versions": versions},
         "deliveries": Outbox(store.db).counts(),
+        "writer": {"pid": writer.pid, "command": writer.command} if writer else None,
+        "progress": _progress(store, writer),
         "trouble": store.state("trouble"),
         "trouble_since": store.state("trouble_since"),
         "database": {"path": str(db_path.resolve()), "bytes": _size(db_path)},
@@ -65,7 +85,15 @@ def format_status(s: dict[str, Any]) -> list[str]:
     r, d, db = s["reports"], s["deliveries"], s["database"]
     trouble = f"{s['trouble']} (since {s['trouble_since']})" if s["trouble"] else "none"
     health = "ok" if s["healthy"] else "; ".join(s["problems"])
+    writer = f"pid {s['writer']['pid']} ({s['writer']['command']})" if s["writer"] else "none (no service running)"
+    lines = []
+    if s["progress"]:
+        p = s["progress"]
+        eta = f", about {round(p['eta_seconds'] / 60)} min left" if p["eta_seconds"] is not None else ""
+        what = "list pages" if p["phase"] == "list" else "reports"
+        lines.append(f"poll running: {p['done']}/{p['total'] or '?'} {what}{eta}")
     return [
+        *lines,
         f"last poll:    {poll_line}",
         f"last success: {s['last_success'] or 'never'}",
         f"next poll:    {s['next_poll'] or 'when the service starts'}",
@@ -73,5 +101,6 @@ def format_status(s: dict[str, Any]) -> list[str]:
         f"deliveries:   {d['pending']} pending, {d['failed']} failed, {d['delivered']} delivered",
         f"trouble:      {trouble}",
         f"database:     {db['path']} ({db['bytes'] / 1e6:.1f} MB)",
+        f"writer:       {writer}",
         f"health:       {health}",
     ]

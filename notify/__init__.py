@@ -1,15 +1,16 @@
 """Notifiers: one module per channel behind a tiny registry.
 
-A notifier gets a batch of due deliveries for one watcher and returns, for each
-message it sent (one delivery, or several in an email digest), the delivery ids
-and an error or None. It never touches the database: the delivery pass records
-the results. To add a channel, write a module with a ``from_config`` factory and
-add it to ``NOTIFIERS``.
+A notifier gets a batch of due deliveries for one watcher and yields, as soon as
+the receiver has answered each message it sent (one delivery, or several in an
+email digest), the delivery ids and an error or None. It never touches the
+database: the delivery pass records each result before the next message goes out,
+so a crash resends at most the one message in flight. To add a channel, write a module
+with a ``from_config`` factory and add it to ``NOTIFIERS``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,7 +30,7 @@ class SendResult:
 class Notifier(Protocol):
     label: str
 
-    def send(self, batch: list[Due]) -> list[SendResult]: ...
+    def send(self, batch: list[Due]) -> Iterator[SendResult]: ...
 
     def ping(self, message: str, occurred_at: str) -> None:
         """Send a test message; raise NotifyError with a one-line reason on failure."""
@@ -37,7 +38,12 @@ class Notifier(Protocol):
 
 
 class NotifyError(Exception):
-    """A send that failed: ``str(err)`` is one line, with no secret in it."""
+    """A send that failed: ``str(err)`` is one line, with no secret in it. ``unreachable``:
+    the receiver did not answer at all (the rest of a batch would wait for the same timeout)."""
+
+    def __init__(self, message: str, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 def _registry() -> dict[str, Callable[..., Notifier]]:

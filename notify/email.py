@@ -11,6 +11,7 @@ import hashlib
 import smtplib
 import ssl
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -81,25 +82,24 @@ class EmailNotifier:
         return msg
 
     # -- sending ---------------------------------------------------------------------------------
-    def send(self, batch: list[Due]) -> list[SendResult]:
+    def send(self, batch: list[Due]) -> Iterator[SendResult]:
         if not batch:
-            return []
+            return
         try:
             connection = self._connect()
         except NotifyError as exc:
-            return [SendResult(tuple(d.id for d in batch), str(exc))]
-        results: list[SendResult] = []
+            yield SendResult(tuple(d.id for d in batch), str(exc))
+            return
         try:
             if len(batch) > self.digest_over:
                 ids = tuple(d.id for d in batch)
-                results.append(SendResult(ids, self._send_one(connection, self.digest(batch))))
+                yield SendResult(ids, self._send_one(connection, self.digest(batch)))
             else:
                 for due in batch:
-                    results.append(SendResult((due.id,), self._send_one(connection, self.message(due))))
+                    yield SendResult((due.id,), self._send_one(connection, self.message(due)))
         finally:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 connection.quit()
-        return results
 
     def ping(self, message: str, occurred_at: str) -> None:
         data = {"event": "ping", "message": message, "occurred_at": occurred_at}

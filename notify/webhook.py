@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -36,20 +37,19 @@ class WebhookNotifier:
     def from_config(cls, watcher, config) -> WebhookNotifier:  # type: ignore[no-untyped-def]
         return cls(watcher.url, watcher.label, watcher.secret, config.notify.timeout, config.crawl.user_agent)
 
-    def send(self, batch: list[Due]) -> list[SendResult]:
-        results: list[SendResult] = []
+    def send(self, batch: list[Due]) -> Iterator[SendResult]:
         with self._client() as client:
             for i, due in enumerate(batch):
                 try:
                     self._post(client, due.payload.encode("utf-8"), due.kind, due.id)
                 except NotifyError as exc:
-                    results.append(SendResult((due.id,), str(exc)))
-                    if "unreachable" in str(exc):  # the rest would only wait for the same timeout
-                        results.extend(SendResult((d.id,), str(exc)) for d in batch[i + 1 :])
-                        break
+                    yield SendResult((due.id,), str(exc))
+                    if exc.unreachable:  # the rest would only wait for the same timeout
+                        for rest in batch[i + 1 :]:
+                            yield SendResult((rest.id,), str(exc))
+                        return
                     continue
-                results.append(SendResult((due.id,)))
-        return results
+                yield SendResult((due.id,))
 
     def ping(self, message: str, occurred_at: str) -> None:
         body = json.dumps({"event": "ping", "message": message, "occurred_at": occurred_at}, ensure_ascii=False)
@@ -71,8 +71,8 @@ class WebhookNotifier:
         try:
             response = client.post(self.url, content=body, headers=headers)
         except httpx.TimeoutException:
-            raise NotifyError(f"{self.label}: unreachable (timed out after {self.timeout:g}s)") from None
+            raise NotifyError(f"{self.label}: unreachable (timed out after {self.timeout:g}s)", True) from None
         except httpx.TransportError as exc:
-            raise NotifyError(f"{self.label}: unreachable ({type(exc).__name__})") from None
+            raise NotifyError(f"{self.label}: unreachable ({type(exc).__name__})", True) from None
         if not 200 <= response.status_code < 300:
             raise NotifyError(f"{self.label}: HTTP {response.status_code}")

@@ -11,7 +11,9 @@ Tables (one job each):
     alerts           trouble started / cleared messages for operators
     fetches          one row per HTTP request a poll made
     polls            one row per poll: counts, requests, result
-    site_state       small facts kept between polls: the list URL, robots.txt, list validators
+    site_state       small facts kept between polls: the list URL, robots.txt, list validators,
+                     the walk cursor, the progress of the poll in flight
+    walk_items       reports a walk has listed that no poll has stored yet
 
 The schema is created and migrated on open with sqlite-utils' built-in Migrations,
 so a database written by an older release is upgraded in place.
@@ -19,7 +21,11 @@ so a database written by an older release is upgraded in place.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
@@ -173,16 +179,117 @@ def m002_outbox(db: Database) -> None:
     db.execute("CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at)")
 
 
+@migrations()
+def m003_walk_items(db: Database) -> None:
+    """Long walks keep what they did: the reports a walk has listed and no poll has stored yet
+    (with whether the baseline listed them), and the polls left 'running' by a crash."""
+    db.execute(
+        """
+        CREATE TABLE walk_items (
+            url TEXT PRIMARY KEY,
+            title TEXT,
+            date TEXT,
+            listed_at TEXT NOT NULL,
+            baseline INTEGER NOT NULL DEFAULT 0,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_try_at TEXT NOT NULL,
+            last_error TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX reports_listed ON reports (status, last_listed_at)")
+
+
+class ArchiveError(Exception):
+    """The archive cannot be used: ``str(err)`` is the one line to show (exit 1)."""
+
+
+class ArchiveNeedsUpgrade(ArchiveError):
+    """Written by an older release (or being created right now by a writer)."""
+
+
+SQLITE_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+
+
+@contextlib.contextmanager
+def transaction(db: Database) -> Iterator[Database]:
+    """A write transaction that takes the write lock when it begins (BEGIN IMMEDIATE).
+
+    The service writes from two threads, each on its own connection. A deferred
+    transaction that reads and then writes can fail at once with SQLITE_BUSY when the
+    other connection committed in between; an immediate one waits its turn (the busy
+    timeout) instead. Nested use is a savepoint."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    else:
+        try:
+            db.conn.execute("COMMIT")
+        except BaseException:
+            db.rollback()
+            raise
+
+
+def _connect(target: str, uri: bool = False) -> Database:
+    conn = sqlite3.connect(target, timeout=30, isolation_level=None, check_same_thread=False, uri=uri)
+    return Database(conn)
+
+
 def open_db(path: str | Path) -> Database:
-    """Open (creating if needed) and migrate the archive."""
+    """Open (creating if needed) and migrate the archive: the writer's door.
+
+    Call it only while holding the writer lock (storage.lock): creating and migrating
+    happen once, by one process. A reader that has the new file open for a moment can
+    hold off the switch to WAL; that is waited out, never reported."""
     path = Path(path)
-    if str(path) != ":memory:":
+    memory = str(path) == ":memory:"
+    if not memory:
         path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
-    db = Database(conn)
-    if str(path) != ":memory:":
-        db.enable_wal()
+    db = _connect(str(path))
+    for attempt in range(20):
+        try:
+            if not memory:
+                db.enable_wal()
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses at most the last commit
+            migrations.apply(db)
+            return db
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode not in SQLITE_BUSY_CODES or attempt == 19:
+                raise
+            time.sleep(0.1)
+    raise AssertionError("unreachable")
+
+
+def connect(path: str | Path) -> Database:
+    """One more connection to an archive the writer has opened (another thread's own)."""
+    db = _connect(str(path))
     db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses at most the last commit
-    migrations.apply(db)
+    db.execute("PRAGMA synchronous = NORMAL")
+    return db
+
+
+def open_readonly(path: str | Path) -> Database:
+    """Open an existing archive for reading: never creates, never migrates, never writes.
+
+    A file in a folder we cannot write (a read-only mount, someone else's backup) is
+    opened ``immutable``: SQLite then needs no -shm file beside it."""
+    path = Path(path)
+    if not path.is_file():
+        raise ArchiveError(f"no archive at {path}" + (" (it is a folder)" if path.is_dir() else ""))
+    writable = os.access(path.parent, os.W_OK) and os.access(path, os.W_OK)
+    mode = "mode=ro" if writable else "mode=ro&immutable=1"
+    try:
+        db = _connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
+        pending = migrations.pending(db)
+    except sqlite3.DatabaseError as exc:
+        raise ArchiveError(f"cannot read the archive at {path} ({exc})") from None
+    if pending:
+        raise ArchiveNeedsUpgrade(f"archive at {path} needs upgrading: run ayrdw-watch poll (or run) once")
     return db

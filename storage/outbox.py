@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from storage.db import transaction
+
 
 @dataclass(frozen=True)
 class Due:
@@ -21,6 +23,7 @@ class Due:
     attempts: int
     payload: str  # the exact bytes (as text) to send, serialised when the event was stored
     kind: str  # report.new | report.changed | report.removed | alert.trouble | alert.recovered
+    probe: bool = False  # a dead letter sent alone to learn whether its watcher is back
 
     @property
     def data(self) -> dict[str, Any]:
@@ -43,7 +46,7 @@ class Outbox:
 
     def add_alert(self, kind: str, category: str, message: str, now: str, watcher_ids: Iterable[str]) -> None:
         payload = {"event": f"alert.{kind}", "trouble": category, "message": message, "occurred_at": now}
-        with self.db.atomic():
+        with transaction(self.db):
             alert_id = (
                 self.db["alerts"]
                 .insert(
@@ -72,24 +75,60 @@ class Outbox:
                 ]
             )
 
+    _DUE_SQL = (
+        "SELECT d.id, d.watcher_id, d.attempts, COALESCE(e.payload, a.payload),"
+        " COALESCE('report.' || e.kind, 'alert.' || a.kind)"
+        " FROM deliveries d LEFT JOIN events e ON e.id = d.event_id LEFT JOIN alerts a ON a.id = d.alert_id"
+    )
+
     def due(self, now: str, watcher_ids: Iterable[str]) -> list[Due]:
-        """Pending deliveries whose backoff has elapsed, oldest first, for these watchers."""
+        """Pending deliveries whose backoff has elapsed, oldest first, for these watchers; and, for
+        a watcher with none, its oldest dead letter once its wait is over (a probe: when it gets
+        through, the watcher is back and its dead letters are sent again)."""
         ids = list(watcher_ids)
         if not ids:
             return []
         marks = ",".join("?" for _ in ids)
         rows = self.db.execute(
-            "SELECT d.id, d.watcher_id, d.attempts, COALESCE(e.payload, a.payload),"
-            " COALESCE('report.' || e.kind, 'alert.' || a.kind)"
-            " FROM deliveries d LEFT JOIN events e ON e.id = d.event_id LEFT JOIN alerts a ON a.id = d.alert_id"
-            f" WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.watcher_id IN ({marks})"
+            self._DUE_SQL + f" WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.watcher_id IN ({marks})"
             " ORDER BY d.created_at, d.rowid",
             [now, *ids],
         ).fetchall()
-        return [Due(*row) for row in rows]
+        due = [Due(*row) for row in rows]
+        busy = {d.watcher_id for d in due}
+        for watcher_id in ids:
+            if watcher_id in busy:
+                continue
+            probe = self.db.execute(
+                self._DUE_SQL + " WHERE d.status = 'failed' AND d.watcher_id = ? AND d.next_attempt_at <= ?"
+                " ORDER BY d.created_at, d.rowid LIMIT 1",
+                [watcher_id, now],
+            ).fetchone()
+            if probe is not None:
+                due.append(Due(*probe, probe=True))
+        return due
+
+    def requeue_failed(self, watcher_ids: Iterable[str], now: str) -> int:
+        """Dead letters of these watchers back to pending, due now, with a fresh count of attempts."""
+        ids = list(watcher_ids)
+        if not ids:
+            return 0
+        marks = ",".join("?" for _ in ids)
+        cursor = self.db.execute(
+            "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?"
+            f" WHERE status = 'failed' AND watcher_id IN ({marks})",
+            [now, *ids],
+        )
+        return cursor.rowcount
+
+    def has_failed(self, watcher_id: str) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM deliveries WHERE status = 'failed' AND watcher_id = ? LIMIT 1", [watcher_id]
+        ).fetchone()
+        return row is not None
 
     def delivered(self, delivery_ids: Iterable[str], now: str) -> None:
-        with self.db.atomic():
+        with transaction(self.db):
             for delivery_id in delivery_ids:
                 self.db.execute(
                     "UPDATE deliveries SET status = 'delivered', delivered_at = ?, attempts = attempts + 1,"
@@ -98,7 +137,7 @@ class Outbox:
                 )
 
     def attempt_failed(self, delivery_ids: Iterable[str], error: str, next_attempt_at: str, give_up: bool) -> None:
-        with self.db.atomic():
+        with transaction(self.db):
             for delivery_id in delivery_ids:
                 self.db.execute(
                     "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
@@ -111,7 +150,8 @@ class Outbox:
         return list(
             self.db.query(
                 "SELECT d.id, d.status, d.attempts, d.next_attempt_at, d.last_error, d.created_at,"
-                " w.label AS watcher, w.role, COALESCE('report.' || e.kind, 'alert.' || a.kind) AS event,"
+                " w.label AS watcher, w.id AS watcher_id, w.role,"
+                " COALESCE('report.' || e.kind, 'alert.' || a.kind) AS event,"
                 " e.url, COALESCE(json_extract(e.payload, '$.report.title'), a.message) AS subject"
                 " FROM deliveries d JOIN watchers w ON w.id = d.watcher_id"
                 " LEFT JOIN events e ON e.id = d.event_id LEFT JOIN alerts a ON a.id = d.alert_id"

@@ -6,6 +6,7 @@ event) run in one transaction: a crash leaves the old state or the new one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -15,6 +16,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from crawler.fetch import FetchRecord
+from storage.db import transaction
 
 REPORT_FIELDS = ("title", "published", "source", "text", "attachments", "credits")
 EXPORT_FIELDS = (
@@ -35,6 +37,18 @@ class KnownReport:
     recheck_due_at: str
     etag: str | None
     last_modified: str | None
+
+
+@dataclass(frozen=True)
+class WalkItem:
+    """A report a walk listed that no poll has stored yet (its page not read, or failing)."""
+
+    url: str
+    title: str | None
+    date: str | None
+    listed_at: str  # ISO, to the microsecond: compared with a walk's start
+    baseline: bool
+    attempts: int
 
 
 def _export_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -68,6 +82,10 @@ class Store:
     def __init__(self, db: Database, subscribers: Sequence[Subscriber] = ()) -> None:
         self.db = db
         self.subscribers = tuple(subscribers)
+
+    def transaction(self) -> contextlib.AbstractContextManager[Database]:
+        """Several writes that stand or fall together (see storage.db.transaction)."""
+        return transaction(self.db)
 
     # -- site_state ------------------------------------------------------------------------------
     def state(self, key: str) -> str | None:
@@ -110,8 +128,20 @@ class Store:
         if rows:
             self.db["fetches"].insert_all(rows)
 
+    def close_interrupted_polls(self, now: str) -> int:
+        """Polls left 'running' by a crash (kill -9, power loss): the writer calls this at start."""
+        cursor = self.db.execute(
+            "UPDATE polls SET status = 'interrupted', finished_at = ?,"
+            " error = COALESCE(error, 'the process ended during the poll') WHERE status = 'running'",
+            [now],
+        )
+        return cursor.rowcount
+
     def failed_polls_in_a_row(self) -> int:
-        rows = self.db.execute("SELECT status FROM polls WHERE status != 'running' ORDER BY id DESC LIMIT 100")
+        rows = self.db.execute(
+            "SELECT status FROM polls WHERE status NOT IN ('running', 'interrupted', 'stopped')"
+            " ORDER BY id DESC LIMIT 100"
+        )
         count = 0
         for (status,) in rows:
             if status != "failed":
@@ -144,6 +174,50 @@ class Store:
 
     def is_known(self, url: str) -> bool:
         return self.db.execute("SELECT 1 FROM reports WHERE url = ?", [url]).fetchone() is not None
+
+    # -- walk items: listed, not stored yet ------------------------------------------------------
+    def add_walk_items(self, entries: Iterable[tuple[str, str, str | None]], baseline: bool, now: str) -> None:
+        """(url, title, date) of listed reports to fetch; one already waiting keeps its history
+        (and its baseline flag: a report the baseline listed stays baseline)."""
+        self.db.conn.executemany(
+            "INSERT INTO walk_items (url, title, date, listed_at, baseline, next_try_at) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (url) DO UPDATE SET title = excluded.title, date = excluded.date,"
+            " listed_at = excluded.listed_at",
+            [(url, title, date, now, int(baseline), now) for url, title, date in entries],
+        )
+
+    def walk_items_due(self, now: str) -> list[WalkItem]:
+        """Oldest listed first (lists run newest first), so new events come out in publication order."""
+        rows = self.db.execute(
+            "SELECT url, title, date, listed_at, baseline, attempts FROM walk_items WHERE next_try_at <= ?"
+            " ORDER BY rowid DESC",
+            [now],
+        ).fetchall()
+        return [WalkItem(url, title, date, at, bool(flag), tries) for url, title, date, at, flag, tries in rows]
+
+    def is_waiting(self, url: str) -> bool:
+        return self.db.execute("SELECT 1 FROM walk_items WHERE url = ?", [url]).fetchone() is not None
+
+    def walk_item_failed(self, url: str, error: str, retry_at: str) -> None:
+        self.db.execute(
+            "UPDATE walk_items SET attempts = attempts + 1, last_error = ?, next_try_at = ? WHERE url = ?",
+            [error[:500], retry_at, url],
+        )
+
+    def drop_walk_item(self, url: str) -> None:
+        self.db.execute("DELETE FROM walk_items WHERE url = ?", [url])
+
+    def count_walk_items(self) -> int:
+        return self.db.execute("SELECT count(*) FROM walk_items").fetchone()[0]
+
+    def unlisted_since(self, walk_started_at: str) -> list[KnownReport]:
+        """Active reports a complete walk that started then did not list (by index, not by loading
+        every row). Listing times are kept to the microsecond for this comparison."""
+        rows = self.db.execute(
+            f"{self._KNOWN_SQL} WHERE status = 'active' AND (last_listed_at IS NULL OR last_listed_at < ?)",
+            [walk_started_at],
+        ).fetchall()
+        return [KnownReport(*row) for row in rows]
 
     def active_not_in(self, urls: Iterable[str]) -> list[KnownReport]:
         """Active reports a complete walk did not list (only complete walks ask: once a period)."""
@@ -181,13 +255,14 @@ class Store:
         recheck_due_at: str,
         etag: str | None,
         last_modified: str | None,
-        listed: tuple[str, str | None] | None,
+        listed: tuple[str | None, str | None, str] | None,
         baseline: bool,
         poll_id: int | None,
     ) -> int:
         """A new version of a report (first sight, an edit, or back after removal) with its
-        event, in one transaction. Returns the version number."""
-        with self.db.atomic():
+        event, in one transaction. ``listed``: (title, date, when) a list showed it. Returns
+        the version number."""
+        with transaction(self.db):
             row = self.db.execute("SELECT version, first_seen FROM reports WHERE url = ?", [url]).fetchone()
             version = (row[0] + 1) if row else 1
             report = {
@@ -205,8 +280,9 @@ class Store:
                 "last_error": None,
             }
             if listed is not None:
-                report.update(last_listed_at=now, list_title=listed[0], list_date=listed[1])
+                report.update(list_title=listed[0], list_date=listed[1], last_listed_at=listed[2])
             self.db["reports"].upsert(report, pk="url")
+            self.db.execute("DELETE FROM walk_items WHERE url = ?", [url])
             self.db["report_versions"].insert(
                 {
                     "url": url,
@@ -227,7 +303,7 @@ class Store:
         return version
 
     def mark_removed(self, url: str, now: str, poll_id: int | None, baseline: bool = False) -> None:
-        with self.db.atomic():
+        with transaction(self.db):
             version = self.db.execute("SELECT version FROM reports WHERE url = ?", [url]).fetchone()[0]
             self.db.execute(
                 "UPDATE reports SET status = 'removed', updated_at = ?, last_fetched_at = ? WHERE url = ?",

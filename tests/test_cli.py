@@ -27,6 +27,15 @@ def test_help_and_version_exit_0(run_cli) -> None:
     assert version.code == 0 and "ayrdw-watch, version" in version.stdout
 
 
-def test_status_without_any_poll_is_unhealthy(run_cli) -> None:
+def test_status_without_an_archive_is_unhealthy_and_creates_nothing(run_cli, tmp_path) -> None:
+    result = run_cli("status")
+    assert result.code == 1 and result.stderr == "error: no archive at ayrdw.db\n"
+    assert not (tmp_path / "ayrdw.db").exists(), "a read-only command never creates the archive"
+
+
+def test_status_without_any_poll_is_unhealthy(run_cli, tmp_path) -> None:
+    from storage.db import open_db
+
+    open_db(tmp_path / "ayrdw.db")  # an archive a writer created, before its first poll
     result = run_cli("status")
     assert result.code == 1 and "no poll has run yet" in result.stdout

@@ -197,12 +197,34 @@ def test_most_report_pages_failing_fails_the_poll_and_stores_nothing(
     site_server: FixtureServer, tmp_path: Path, run_cli
 ) -> None:
     site = site_server.site
+    config = config_for(site_server, tmp_path)
+    assert run_cli("poll", config=config).code == 0
     for report in site.sections[SECTION][:12]:
         site.fail(site.report_path(report.slug), 503, times=3)
-    result = run_cli("poll", config=config_for(site_server, tmp_path))
+        site.edit_report(report.slug, title=report.title + "（修订）")
+    site.edit_report(site.sections[SECTION][20].slug, title="一个读得到的修改")
+    result = run_cli("poll", config=config)
     assert result.code == 1
     assert "report pages failed" in result.stderr
-    assert events(tmp_path) == []
+    assert len(events(tmp_path)) == 23, "the one readable edit waits for a poll that can be trusted"
+
+
+@pytest.mark.parametrize("layout", ["trs"])
+def test_a_failing_baseline_keeps_what_it_read_and_the_rest_stays_silent(
+    site_server: FixtureServer, tmp_path: Path, run_cli
+) -> None:
+    site = site_server.site
+    config = config_for(site_server, tmp_path) + '[schedule]\ninterval = "1s"\n'
+    for report in site.sections[SECTION][:12]:
+        site.fail(site.report_path(report.slug), 503, times=3)
+    result = run_cli("poll", config=config)
+    assert result.code == 1 and "report pages failed" in result.stderr
+    assert len(events(tmp_path)) == 11 and all(e["baseline"] for e in events(tmp_path))
+    time.sleep(1.1)  # the failed pages are tried again after an interval
+    result = run_cli("poll", config=config)
+    assert result.code == 0, result.stderr
+    assert counts(result.stdout) == (12, 0, 0, 0)
+    assert len(events(tmp_path)) == 23 and all(e["baseline"] for e in events(tmp_path))
 
 
 @pytest.mark.parametrize("layout", ["table-gbk"])
@@ -276,6 +298,7 @@ def test_csv_export_is_utf8_with_json_cells(site_server: FixtureServer, tmp_path
 
 def test_unknown_url_in_history_and_diff_exits_1(site_server: FixtureServer, tmp_path: Path, run_cli) -> None:
     config = config_for(site_server, tmp_path)
+    assert run_cli("poll", config=config).code == 0
     for command in ("history", "diff"):
         result = run_cli(command, "http://127.0.0.1/nope.html", config=config)
         assert result.code == 1 and "no such report" in result.stderr
