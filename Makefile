@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench soak clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -42,3 +42,9 @@ $(BENCH_STAMP): pyproject.toml | $(BIN)/python
 # Benchmarks (never part of `make test`): prints a table, writes bench/results.json.
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py
+
+# The service under kill -9, receivers going down and a second writer, 3-10 minutes; one
+# summary line, exit 1 on any loss. `make soak SEED=N` replays a run.
+SEED ?=
+soak: $(TEST_STAMP)
+	$(BIN)/python tests/soak.py $(if $(SEED),--seed $(SEED))

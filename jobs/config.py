@@ -205,6 +205,8 @@ class NotifyConfig:
     on_baseline: bool = _field(False, boolean)  # the first poll is silent by default
     events: tuple[str, ...] = _field(EVENT_KINDS, event_kinds)
     max_attempts: int = _field(10, positive_int)  # then the delivery is marked failed (shown by `outbox`)
+    retry_backoff: float = _field(120.0, positive_duration)  # the second retry's wait, doubling
+    max_retry_wait: float = _field(14400.0, positive_duration)  # the longest wait; dead letters are probed this often
     digest_over: int = _field(5, positive_int)  # more events than this for one email watcher: one digest
     timeout: float = _field(15.0, positive_duration)  # every send
     subject_prefix: str = _field("[监督工作]", text)

@@ -29,8 +29,8 @@ from notify import Notifier, NotifyError, SendResult, notifier_for
 from storage.outbox import Due, Outbox
 
 log = logging.getLogger("ayrdw.deliver")
-FIRST_BACKOFF = dt.timedelta(minutes=2)
-MAX_BACKOFF = dt.timedelta(hours=4)
+FIRST_BACKOFF = 120.0  # [notify] retry_backoff
+MAX_BACKOFF = 14400.0  # [notify] max_retry_wait
 ROUNDS = 3  # a pass goes round again while recovered watchers got dead letters back
 
 
@@ -47,15 +47,17 @@ class DeliverResult:
         return line + (f" requeued={self.requeued}" if self.requeued else "")
 
 
-def backoff(attempts: int, rand: Callable[[], float] = random.random) -> dt.timedelta:
+def backoff(
+    attempts: int, first: float = FIRST_BACKOFF, cap: float = MAX_BACKOFF, rand: Callable[[], float] = random.random
+) -> dt.timedelta:
     """Wait after the ``attempts``-th failure: the first retry is due at once (next pass),
-    then 2, 4, 8 ... minutes with +-20 % jitter, capped at 4 hours. With the default
-    10 attempts a delivery is retried for about 8 h 15 min before it is marked failed;
-    after that it is tried alone every 4 hours, as a probe."""
+    then ``first`` (2 minutes), doubling (4, 8 ...) with +-20 % jitter, capped at ``cap``
+    (4 hours). With the defaults and 10 attempts a delivery is retried for about 8 h 15 min
+    before it is marked failed; after that it is tried alone every ``cap``, as a probe."""
     if attempts <= 1:
         return dt.timedelta(0)
-    wait = min(FIRST_BACKOFF * (2 ** (attempts - 2)), MAX_BACKOFF)
-    return wait * (0.8 + 0.4 * rand())
+    wait = min(first * (2 ** (attempts - 2)), cap)
+    return dt.timedelta(seconds=wait * (0.8 + 0.4 * rand()))
 
 
 def deliver_pass(
@@ -140,7 +142,9 @@ def _record(
         return
     tries = max(attempts[d] for d in sent.delivery_ids) + 1
     give_up = tries >= config.notify.max_attempts
-    next_at = now + backoff(tries)
+    notify = config.notify
+    # A dead letter is probed after the longest wait; a retry waits its turn in the backoff.
+    next_at = now + backoff(max(tries, 64) if give_up else tries, notify.retry_backoff, notify.max_retry_wait)
     outbox.attempt_failed(sent.delivery_ids, sent.error or "failed", iso(next_at), give_up)
     result.errors.append(sent.error or "failed")
     if give_up:

@@ -61,7 +61,12 @@ def status(config: Config, store: Store, now: dt.datetime, writer: Holder | None
         "last_poll": last,
         "last_success": last_ok["finished_at"] if last_ok else None,
         "next_poll": next_poll,
-        "reports": {"active": counts.get("active", 0), "removed": counts.get("removed", 0), "versions": versions},
+        "reports": {
+            "active": counts.get("active", 0),
+            "removed": counts.get("removed", 0),
+            "versions": versions,
+            "waiting": store.count_walk_items(),  # listed, not stored yet
+        },
         "deliveries": Outbox(store.db).counts(),
         "writer": {"pid": writer.pid, "command": writer.command} if writer else None,
         "progress": _progress(store, writer),
@@ -97,7 +102,8 @@ def format_status(s: dict[str, Any]) -> list[str]:
         f"last poll:    {poll_line}",
         f"last success: {s['last_success'] or 'never'}",
         f"next poll:    {s['next_poll'] or 'when the service starts'}",
-        f"reports:      {r['active']} active, {r['removed']} removed ({r['versions']} versions)",
+        f"reports:      {r['active']} active, {r['removed']} removed ({r['versions']} versions)"
+        + (f", {r['waiting']} listed and not stored yet" if r["waiting"] else ""),
         f"deliveries:   {d['pending']} pending, {d['failed']} failed, {d['delivered']} delivered",
         f"trouble:      {trouble}",
         f"database:     {db['path']} ({db['bytes'] / 1e6:.1f} MB)",

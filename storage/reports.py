@@ -219,12 +219,6 @@ class Store:
         ).fetchall()
         return [KnownReport(*row) for row in rows]
 
-    def active_not_in(self, urls: Iterable[str]) -> list[KnownReport]:
-        """Active reports a complete walk did not list (only complete walks ask: once a period)."""
-        listed = set(urls)
-        rows = self.db.execute(f"{self._KNOWN_SQL} WHERE status = 'active'").fetchall()
-        return [KnownReport(*row) for row in rows if row[0] not in listed]
-
     def any_due(self, now: str) -> bool:
         return (
             self.db.execute(

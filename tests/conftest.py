@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from crawler.fetch import FetchSettings
+from tests.procs import free_port
 
 if TYPE_CHECKING:
     from fixturesite.server import FixtureServer
@@ -100,14 +101,6 @@ class MailSink:
 
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 Message accepted"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 SMTP_USER, SMTP_PASSWORD = "watch", "smtp-pa55word"
