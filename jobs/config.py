@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from crawler.fetch import FetchSettings
 from crawler.profile import ProfileError, Selectors, load_profile
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 PROJECT_URL = "https://github.com/ayrdw-watch/ayrdw-watch"
 DEFAULT_USER_AGENT = f"ayrdw-watch/{VERSION} (+{PROJECT_URL})"
 CONFIG_ENV = "AYRDW_CONFIG"

@@ -229,6 +229,9 @@ class Poll:
             list_url, self._list_remembered = self._list_url()
             cursor = WalkCursor.start("baseline" if baseline else "full", list_url, precise(self.started))
         self.result.mode = cursor.kind if cursor else "incremental"
+        if cursor is not None:
+            resumed = f", resumed after {cursor.pages} list pages" if cursor.pages else ""
+            log.info("poll: %s walk of %s%s", cursor.kind, cursor.queue[0] if cursor.queue else "the list", resumed)
         walked_all = False
         if cursor is None:
             self._incremental_walk()
@@ -239,6 +242,8 @@ class Poll:
             self.result.found = cursor.items
         unlisted = self.store.unlisted_since(cursor.started_at) if cursor and walked_all else []
         tasks = self._tasks(unlisted, baseline=cursor is not None and cursor.kind == "baseline")
+        if tasks:
+            log.info("poll: %d report pages to read (%s)", len(tasks), self.result.mode)
         self.progress.start_reports(len(tasks))
         if cursor is not None and cursor.kind == "baseline":
             self._store_as_read(tasks)

@@ -1,0 +1,83 @@
+"""Archives written by earlier releases open with this one, with nothing lost.
+
+Each ``tests/fixtures/archive-<version>.db`` was made by that release's own command line
+(tests/fixtures/make_archive.py) from the fixture site served at a fixed loopback
+address: a baseline announced to a webhook that never answered (every delivery still
+pending), an edit and its revert, a new report and its removal. The site it ended on is
+the unchanged fixture site, so polling that site again must find nothing to announce:
+the content hash of this release is byte-identical to the one that wrote the archive.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fixturesite.server import FixtureServer
+from fixturesite.site import FixtureSite
+from tests.fixtures.make_archive import HOOK, HOST, LAYOUT, PORT
+from tests.procs import cli
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ARCHIVES = sorted(FIXTURES.glob("archive-*.db"))
+KEPT = {
+    "reports": "SELECT url, status, version, content_hash, first_seen FROM reports ORDER BY url",
+    "report_versions": "SELECT url, version, title, published, source, text, attachments, credits, content_hash,"
+    " stored_at FROM report_versions ORDER BY url, version",
+    "events": "SELECT id, kind, url, version, baseline, changes, occurred_at, payload FROM events ORDER BY id",
+    "deliveries": "SELECT id, watcher_id, event_id, status FROM deliveries ORDER BY id",
+}
+
+
+@pytest.fixture(scope="module")
+def fixture_site() -> Iterator[FixtureServer]:
+    """The unchanged fixture site, where the archives' report URLs point."""
+    try:
+        server = FixtureServer(FixtureSite(LAYOUT), HOST, PORT).start()
+    except OSError as exc:
+        pytest.fail(f"cannot serve the fixture site at {HOST}:{PORT}, where the archives point: {exc}")
+    yield server
+    server.stop()
+
+
+def snapshot(db: Path) -> dict[str, list[tuple]]:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return {name: conn.execute(sql).fetchall() for name, sql in KEPT.items()}
+
+
+def test_there_is_an_archive_of_every_schema_since_0_1_0() -> None:
+    assert [p.name for p in ARCHIVES][:1] == ["archive-0.1.0.db"]
+
+
+@pytest.mark.parametrize("archive", ARCHIVES, ids=lambda p: p.stem)
+def test_an_archive_of_an_earlier_release_upgrades_with_nothing_lost_and_nothing_to_announce(
+    archive: Path, tmp_path: Path, fixture_site: FixtureServer
+) -> None:
+    db = tmp_path / "archive.db"
+    shutil.copyfile(archive, db)
+    before = snapshot(db)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[site]\nurl = "http://{HOST}:{PORT}/"\n[crawl]\ndelay = "0s"\nrecheck = "0s"\n'
+        f'[storage]\ndb = "{db}"\n[notify]\non_baseline = true\n[[watchers]]\nkind = "webhook"\nurl = "{HOOK}"\n'
+        'secret = "fixture-secret"\n',
+        encoding="utf-8",
+    )
+    old = cli(config, "status")
+    assert old.returncode == 1 and "needs upgrading: run ayrdw-watch poll (or run) once" in old.stderr
+    polled = cli(config, "poll")
+    assert polled.returncode == 0, polled.stderr
+    summary = polled.stdout.strip().splitlines()[-1]
+    assert " new=0 changed=0 " in summary and " removed=0 " in summary, summary
+    after = snapshot(db)
+    for table in ("reports", "report_versions", "events"):
+        assert after[table] == before[table], f"{table} kept as it was"
+    kept = {(d[0], d[1], d[2]) for d in after["deliveries"]}
+    assert {(d[0], d[1], d[2]) for d in before["deliveries"]} <= kept, "every delivery kept"
+    assert len(before["deliveries"]) == 27
+    exported = cli(config, "export")
+    assert exported.returncode == 0 and len(exported.stdout.splitlines()) == 24
