@@ -245,6 +245,7 @@ class Poll:
         if tasks:
             log.info("poll: %d report pages to read (%s)", len(tasks), self.result.mode)
         self.progress.start_reports(len(tasks))
+        self._save_progress(now=True)
         if cursor is not None and cursor.kind == "baseline":
             self._store_as_read(tasks)
         else:
@@ -480,9 +481,9 @@ class Poll:
             return iso(self.started + dt.timedelta(seconds=offset))
         return iso(self.started + self.recheck)
 
-    def _save_progress(self) -> None:
+    def _save_progress(self, now: bool = False) -> None:
         moment = self.monotonic()
-        if moment - self._saved_progress_at >= PROGRESS_SAVE_SECONDS:
+        if now or moment - self._saved_progress_at >= PROGRESS_SAVE_SECONDS:
             data = {"poll_id": self.poll_id, **self.progress.as_dict()}
             self.store.set_state("progress", json.dumps(data), iso(self.clock()))
             self._saved_progress_at = moment
