@@ -50,7 +50,7 @@ def snapshot(db: Path) -> dict[str, list[tuple]]:
 
 
 def test_there_is_an_archive_of_every_schema_since_0_1_0() -> None:
-    assert [p.name for p in ARCHIVES][:1] == ["archive-0.1.0.db"]
+    assert [p.name for p in ARCHIVES][:2] == ["archive-0.1.0.db", "archive-0.2.0.db"]
 
 
 @pytest.mark.parametrize("archive", ARCHIVES, ids=lambda p: p.stem)
@@ -78,6 +78,6 @@ def test_an_archive_of_an_earlier_release_upgrades_with_nothing_lost_and_nothing
         assert after[table] == before[table], f"{table} kept as it was"
     kept = {(d[0], d[1], d[2]) for d in after["deliveries"]}
     assert {(d[0], d[1], d[2]) for d in before["deliveries"]} <= kept, "every delivery kept"
-    assert len(before["deliveries"]) == 27
+    assert len(before["deliveries"]) == len(before["events"]) >= 27, "one pending delivery per event"
     exported = cli(config, "export")
     assert exported.returncode == 0 and len(exported.stdout.splitlines()) == 24
