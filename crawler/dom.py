@@ -4,11 +4,13 @@ and read an element as the lines a browser would show.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.clean import collapse
+from crawler.errors import MarkupTooDeep
 
 INVISIBLE_TAGS = [
     "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
@@ -27,7 +29,36 @@ _HIDDEN = (
 )
 
 
+MAX_DEPTH = 4000  # real pages nest a few dozen levels; the parser's cost grows with the square of depth
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+# Elements that need no end tag (void, or closed by the next one): they do not nest in practice.
+_NO_NESTING = frozenset([
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+    "p", "li", "dt", "dd", "td", "th", "tr", "option", "optgroup", "tbody", "thead", "tfoot", "colgroup", "rt", "rp",
+    "html", "head", "body",
+])  # fmt: skip
+
+
+def too_deep(html: str, limit: int = MAX_DEPTH) -> bool:
+    """Whether the markup nests deeper than ``limit``: one linear scan of the tags, done only
+    when the page has enough tags to get there. A page nested 200,000 levels deep would
+    otherwise cost minutes of CPU in the parser."""
+    if html.count("<") <= limit:
+        return False
+    depth = 0
+    for closing, name, self_closing in _TAG.findall(html):
+        if self_closing or name.lower() in _NO_NESTING:
+            continue
+        depth += -1 if closing else 1
+        if depth > limit:
+            return True
+    return False
+
+
 def parse(html: str) -> LexborHTMLParser:
+    """The tree of a page; MarkupTooDeep for markup no page needs (see ``too_deep``)."""
+    if too_deep(html):
+        raise MarkupTooDeep(f"markup nested deeper than {MAX_DEPTH} levels")
     return LexborHTMLParser(html)
 
 

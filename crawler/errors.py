@@ -6,6 +6,7 @@
     │   ├── OffSiteError       a redirect (or link) that leaves the site's host
     │   └── RobotsDisallowed   robots.txt forbids the URL for our User-Agent
     ├── BlockedError           a WAF challenge page instead of content
+    ├── MarkupTooDeep          markup nested deeper than any page needs (refused, not parsed)
     └── DiscoveryError         the section link or the list items cannot be found
 
 Every message is one line that names the URL, so the CLI can print it as is.
@@ -49,6 +50,10 @@ class BlockedError(CrawlError):
     def __init__(self, message: str, url: str | None = None, waf: str | None = None) -> None:
         super().__init__(message, url)
         self.waf = waf
+
+
+class MarkupTooDeep(CrawlError):
+    pass
 
 
 class DiscoveryError(CrawlError):

@@ -29,6 +29,7 @@ from crawler.dom import (
     with_block_inside,
     with_link_inside,
 )
+from crawler.errors import MarkupTooDeep
 from crawler.models import CREDIT_KEYS, MIN_BODY_CHARS, Attachment, Page, Report
 from crawler.profile import Selectors
 
@@ -60,7 +61,10 @@ _META_SOURCE_NAMES = ("contentsource", "source", "articlesource")
 def extract_report(page: Page, selectors: Selectors | None = None) -> Report:
     """Every field of the report on this page, with problems found on the way."""
     sel = selectors or Selectors()
-    tree = parse(page.text)
+    try:
+        tree = parse(page.text)
+    except MarkupTooDeep as exc:
+        return Report(page.final_url, None, None, None, "", problems=(str(exc),))
     meta = _meta_tags(tree)
     title_tag = text_of(tree.css_first("title"))
     strip_invisible(tree)

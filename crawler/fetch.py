@@ -1,6 +1,12 @@
 """The polite HTTP client: one request at a time, a pause between requests,
-robots.txt honoured, retries with backoff, a size cap, same-host redirects,
+robots.txt honoured, retries with backoff, a size cap, same-origin redirects,
 conditional requests, charset decoding and challenge detection.
+
+Limits that really bound: one attempt ends within ``timeout`` of its start, connect,
+headers and body together (a server that drips one byte a second is cut off); the body
+is counted after Content-Encoding is undone, so a gzip bomb stops at ``max_bytes``
+without ever being inflated whole; waits between attempts never exceed
+``max_retry_wait``.
 
 Everything the crawler downloads goes through :class:`Fetcher.get`, so these
 rules hold for every request the project makes to the site.
@@ -8,12 +14,15 @@ rules hold for every request the project makes to the site.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import functools
+import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -38,7 +47,7 @@ class FetchSettings:
     max_bytes: int = 5_000_000
     retries: int = 2  # further attempts after the first, on network errors, 429 and 5xx
     backoff: float = 2.0  # the first retry waits this long, then doubles
-    max_retry_after: float = 300.0  # a Retry-After longer than this is an error, not a wait
+    max_retry_wait: float = 60.0  # the longest wait between attempts; a longer Retry-After fails at once
     proxy: str | None = None
     verify_tls: bool = True
     max_redirects: int = 10
@@ -75,6 +84,25 @@ def tls_context(verify: bool) -> ssl.SSLContext:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower().rstrip("."), parts.port or DEFAULT_PORTS.get(scheme)
+
+
+def redirect_allowed(source: str, target: str) -> bool:
+    """A redirect keeps the origin (scheme, host, port), or upgrades http to https on the same
+    host and default ports. https to http, another port or another host is refused: the
+    answer would not be the site's."""
+    a, b = _origin(source), _origin(target)
+    if a == b:
+        return True
+    return a[0] == "http" and b[0] == "https" and a[1] == b[1] and a[2] == 80 and b[2] == 443
 
 
 def same_site(host_a: str, host_b: str) -> bool:
@@ -121,7 +149,11 @@ class Fetcher:
     def __post_init__(self) -> None:
         s = self.settings
         self._client = httpx.Client(
-            headers={"User-Agent": s.user_agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+            headers={
+                "User-Agent": s.user_agent,
+                "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+                "Accept-Encoding": "gzip, deflate",  # what _read_capped can undo within the cap
+            },
             timeout=s.timeout,
             follow_redirects=False,
             proxy=s.proxy,
@@ -171,8 +203,8 @@ class Fetcher:
             if response.status_code in (301, 302, 303, 307, 308) and location:
                 self._raise_if_challenge(current, response, body)
                 target = urljoin(current, location).split("#", 1)[0]
-                if not same_site(urlsplit(target).hostname or "", self.site_host):
-                    raise OffSiteError(f"{url}: redirected off the site to {target}", url)
+                if not redirect_allowed(current, target):
+                    raise OffSiteError(f"{url}: redirected off the site, to another origin ({target})", url)
                 self._check_robots(target)
                 current, redirected = target, True
                 continue
@@ -229,7 +261,7 @@ class Fetcher:
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
             asked = getattr(exc, "retry_after", None)
-            backoff = s.backoff * (2 ** (state.attempt_number - 1))
+            backoff = min(s.backoff * (2 ** (state.attempt_number - 1)), s.max_retry_wait)
             return max(backoff, asked or 0.0)
 
         retrying = Retrying(
@@ -247,40 +279,61 @@ class Fetcher:
     def _request_once(self, url: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
         self._pause()
         started = self.clock()
+        deadline = _Deadline(self.settings.timeout)
         status: int | None = None
         body = b""
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
+            with self._client.stream("GET", url, headers=headers, extensions={"timeout": deadline}) as response:
                 status = response.status_code
-                body = self._read_capped(url, response)
+                with deadline.watching(response):
+                    body = self._read_capped(url, response)
         except TooLargeError as exc:
             self._record(url, status, len(body), started, str(exc))
             raise
-        except httpx.TimeoutException:
-            self._record(url, status, 0, started, "timeout")
-            raise _Retryable(f"timed out after {self.settings.timeout:g}s") from None
         except httpx.TransportError as exc:
+            if isinstance(exc, httpx.TimeoutException) or deadline.passed:
+                self._record(url, status, 0, started, "timeout")
+                raise _Retryable(f"timed out after {self.settings.timeout:g}s") from None
             self._record(url, status, 0, started, type(exc).__name__)
             raise _Retryable(f"connection failed ({type(exc).__name__}: {exc})") from None
         self._record(url, status, len(body), started, None)
         if status in RETRY_STATUSES and not self._challenge_of(response, body):
             asked = _retry_after(response.headers.get("retry-after"))
-            if asked is not None and asked > self.settings.max_retry_after:
-                raise FetchError(f"{url}: HTTP {status}, the site asks to retry after {asked:.0f}s", url, status)
+            if asked is not None and asked > self.settings.max_retry_wait:
+                raise FetchError(
+                    f"{url}: HTTP {status}, the site asks to retry after {asked:.0f}s"
+                    f" (more than max_retry_wait, {self.settings.max_retry_wait:g}s): the next poll tries again",
+                    url,
+                    status,
+                )
             raise _Retryable(f"HTTP {status}", status, asked)
         return response, body
 
     def _read_capped(self, url: str, response: httpx.Response) -> bytes:
+        """The body with Content-Encoding undone, never more than ``max_bytes`` of it: the
+        decoder is asked for at most what is left, so a bomb is never inflated whole."""
         cap = self.settings.max_bytes
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        decoder = _decoder(encoding)
+        if decoder is None:
+            raise FetchError(f"{url}: unsupported Content-Encoding {encoding!r}", url, response.status_code)
         declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > cap:
+        if encoding == "identity" and declared and declared.isdigit() and int(declared) > cap:
             raise TooLargeError(f"{url}: response of {declared} bytes is over max_bytes ({cap})", url)
         chunks, total = [], 0
-        for chunk in response.iter_bytes():
-            total += len(chunk)
-            if total > cap:
-                raise TooLargeError(f"{url}: response over max_bytes ({cap} bytes), cut off", url)
-            chunks.append(chunk)
+        try:
+            for raw in response.iter_raw():
+                chunks.append(decoder.feed(raw, cap - total + 1))
+                total += len(chunks[-1])
+                if total > cap:
+                    break
+            else:
+                chunks.append(decoder.flush(cap - total + 1))
+                total += len(chunks[-1])
+        except zlib.error as exc:
+            raise FetchError(f"{url}: the body cannot be decoded as {encoding} ({exc})", url) from None
+        if total > cap:
+            raise TooLargeError(f"{url}: response over max_bytes ({cap} bytes), cut off", url)
         return b"".join(chunks)
 
     def _pause(self) -> None:
@@ -333,3 +386,77 @@ class Fetcher:
             nbytes=len(body),
             redirected=redirected,
         )
+
+
+class _Deadline(dict):
+    """httpcore reads each phase's timeout from this mapping as the phase starts (connect,
+    write, waiting for the headers): each gets what is left of the attempt. The body is
+    bounded by a watchdog that shuts the socket at the deadline, since httpcore reads the
+    body's timeout once, for every chunk."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.end = time.monotonic() + seconds
+
+    def get(self, key: object, default: object = None) -> float:  # type: ignore[override]
+        return max(0.001, self.end - time.monotonic())
+
+    @property
+    def passed(self) -> bool:
+        return time.monotonic() >= self.end
+
+    @contextlib.contextmanager
+    def watching(self, response: httpx.Response) -> Iterator[None]:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        timer = threading.Timer(max(0.0, self.end - time.monotonic()), _cut, [sock])
+        timer.daemon = True
+        if sock is not None:
+            timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+
+
+def _cut(sock: socket.socket | None) -> None:
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Decoder:
+    """Undo one Content-Encoding a chunk at a time, never producing more than asked."""
+
+    def __init__(self, wbits: int | None) -> None:
+        self._wbits = wbits
+        self._zlib = zlib.decompressobj(wbits) if wbits is not None else None
+        self._first = True
+
+    def feed(self, data: bytes, limit: int) -> bytes:
+        """Up to ``limit`` decoded bytes of ``data`` (``limit`` of them: there is more)."""
+        if self._zlib is None:
+            return data
+        if self._first and self._wbits == zlib.MAX_WBITS and data:
+            self._first = False
+            if data[0] & 0x0F != 8:  # "deflate" sent raw, without the zlib header, as many servers do
+                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+        out = [self._zlib.decompress(data, limit)]
+        produced = len(out[0])
+        while self._zlib.unconsumed_tail and produced < limit:
+            out.append(self._zlib.decompress(self._zlib.unconsumed_tail, limit - produced))
+            produced += len(out[-1])
+        return b"".join(out)
+
+    def flush(self, limit: int) -> bytes:
+        return self._zlib.flush()[:limit] if self._zlib is not None else b""
+
+
+def _decoder(encoding: str) -> _Decoder | None:
+    if encoding in ("", "identity"):
+        return _Decoder(None)
+    if encoding in ("gzip", "x-gzip"):
+        return _Decoder(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return _Decoder(zlib.MAX_WBITS)
+    return None

@@ -17,6 +17,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from crawler.clean import collapse, remove_spaces
 from crawler.dates import DATE_RE, parse_date
 from crawler.dom import parse, strip_invisible
+from crawler.errors import MarkupTooDeep
 from crawler.fetch import same_site
 from crawler.models import Listing, ListingEntry, Page
 from crawler.paging import PAGER_TEXTS, find_pages
@@ -54,7 +55,10 @@ class _Group:
 def parse_listing(page: Page, item_selector: str | None = None, prefer: str | None = None) -> Listing:
     """Items, further pages and problems of one list page. ``prefer`` is the container
     path of the list on an earlier page of the same list (see ``Listing.container``)."""
-    tree = parse(page.text)
+    try:
+        tree = parse(page.text)
+    except MarkupTooDeep as exc:
+        return Listing(page.final_url, (), problems=(str(exc),))
     pager = find_pages(tree, page.text, page.final_url)
     strip_invisible(tree)
     pager_pages = set(pager.next_pages)

@@ -115,4 +115,4 @@ class Report:
 
 MIN_BODY_CHARS = 30
 # Problems that make a page unusable as a report (others, like a missing date, are warnings).
-BLOCKING_PREFIXES = ("no title", "no body", "body under", "challenge page", "not found")
+BLOCKING_PREFIXES = ("no title", "no body", "body under", "challenge page", "not found", "markup nested")

@@ -38,12 +38,18 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", re.I)
 _SIZE_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
 
 
+MAX_DURATION = 366 * 86400.0  # a year: anything longer is a typo (and overflows the scheduler)
+
+
 def duration(value: Any) -> float:
     """ "30m", "1s", "24h", "500ms", "0s" -> seconds."""
     m = _DURATION.match(value) if isinstance(value, str) else None
     if not m:
         raise ValueError(f'expected a duration like "30s", "30m" or "24h", got {value!r}')
-    return float(m.group(1)) * _DURATION_UNITS[m.group(2)]
+    seconds = float(m.group(1)) * _DURATION_UNITS[m.group(2)]
+    if seconds > MAX_DURATION:
+        raise ValueError(f"at most a year (366d), got {value!r}")
+    return seconds
 
 
 def positive_duration(value: Any) -> float:
@@ -172,6 +178,7 @@ class CrawlConfig:
     verify_tls: bool = _field(True, boolean)
     retries: int = _field(2, non_negative_int)
     retry_backoff: float = _field(2.0, duration)
+    max_retry_wait: float = _field(60.0, duration)  # the longest wait between attempts; a longer Retry-After fails
     recheck: float = _field(86400.0, duration)
 
 
@@ -277,6 +284,7 @@ class Config:
             max_bytes=c.max_bytes,
             retries=c.retries,
             backoff=c.retry_backoff,
+            max_retry_wait=c.max_retry_wait,
             proxy=c.proxy,
             verify_tls=c.verify_tls,
         )
