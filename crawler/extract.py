@@ -402,9 +402,11 @@ def _attachments(
     found: dict[str, Attachment] = {}
     for a in links:
         href = (a.attributes.get("href") or "").strip()
-        if not href or href.lower().startswith(("javascript", "#", "mailto:")):
+        if not href or href.startswith("#"):
             continue
         url = urljoin(base, href).split("#", 1)[0]
+        if urlsplit(url).scheme.lower() not in ("http", "https"):
+            continue  # file:, data:, javascript:, mailto: ... never stored, never sent
         name = collapse(a.text(deep=True)) or collapse(a.attributes.get("title") or "")
         name = name or urlsplit(url).path.rsplit("/", 1)[-1]
         found.setdefault(url, Attachment(name, url))

@@ -245,3 +245,21 @@ def test_ordinary_sloppy_markup_is_not_mistaken_for_deep_nesting() -> None:
     fonts = "<div>" + "<font color=red>x</font>" * 6000 + "</div>"
     assert not too_deep(unclosed) and not too_deep(fonts)
     assert too_deep("<div>" * 4001)
+
+
+def test_attachment_links_that_are_not_http_are_never_kept() -> None:
+    from crawler.extract import extract_report
+    from crawler.models import Page
+
+    body = "".join(f"<p>第{i}段，关于县人民政府国有资产管理情况的报告正文内容。</p>" for i in range(5))
+    links = (
+        '<a href="/uploads/report.pdf">报告.pdf</a> <a href="file:///etc/passwd.pdf">本地.pdf</a>'
+        ' <a href="data:application/pdf;base64,JVBERi0=">内嵌.pdf</a> <a href="javascript:down(\'a.pdf\')">下载.pdf</a>'
+        ' <a href="ftp://127.0.0.1/a.doc">a.doc</a>'
+    )
+    html = (
+        "<html><head><title>报告</title></head><body><h1>报告</h1>"
+        f"<div>{body}<p>相关附件：</p><p>{links}</p></div></body></html>"
+    )
+    report = extract_report(Page("http://127.0.0.1/a.html", "http://127.0.0.1/a.html", 200, html))
+    assert [a.url for a in report.attachments] == ["http://127.0.0.1/uploads/report.pdf"]
