@@ -24,7 +24,7 @@ from crawler.fetch import Fetcher
 from crawler.listing import parse_listing
 from crawler.models import Report
 from crawler.walk import walk_section
-from jobs.config import VERSION, Config, ConfigError, http_url, load_config
+from jobs.config import VERSION, Config, ConfigError, config_warnings, http_url, load_config
 from jobs.cycle import poll_cycle
 from jobs.deliver import deliver_pass, find_watcher, ping_all
 from jobs.diff import COMPARED_FIELDS, text_diff
@@ -34,7 +34,7 @@ from jobs.poll import PollResult, iso, utcnow
 from jobs.service import Service
 from jobs.status import format_status, status
 from jobs.watchers import Writer, all_watchers, open_reader, open_writer
-from storage.db import ArchiveError, ArchiveNeedsUpgrade
+from storage.errors import ArchiveError, ArchiveNeedsUpgrade, ArchiveUnreachable, describe
 from storage.lock import ArchiveBusy, holder
 from storage.outbox import Outbox
 from storage.reports import Store
@@ -68,25 +68,44 @@ def command_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except ConfigError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_USAGE)
+        except ArchiveUnreachable as exc:  # where the config puts the archive, nothing can be
+            click.echo(f"error: storage.db: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
         except (CrawlError, Failed, ArchiveBusy, ArchiveError) as exc:
             click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_FAILED)
+        except sqlite3.Error as exc:  # the archive failed under a command: full, read-only, damaged
+            app = next((a for a in args if isinstance(a, App)), None)
+            where = app.config.storage.db if app is not None else "?"
+            click.echo(f"error: {describe(exc, where)}", err=True)
+            sys.exit(EXIT_FAILED)
+        except OSError as exc:  # a file we were asked to write: a full disk, a folder we cannot write
+            click.echo(f"error: {exc.filename or 'output'}: {exc.strerror or exc}", err=True)
             sys.exit(EXIT_FAILED)
 
     return wrapper
 
 
+SENDING_COMMANDS = {"run", "poll", "deliver", "notify-test"}  # they need the secrets, and hear the warnings
+
+
 class App:
     """What every command needs: the config, read once, on first use."""
 
-    def __init__(self, config_file: str | None) -> None:
+    def __init__(self, config_file: str | None, command: str | None = None) -> None:
         self._config_file = config_file
+        self._command = command
         self._config: Config | None = None
         self._writer: Writer | None = None
 
     @property
     def config(self) -> Config:
         if self._config is None:
-            self._config = load_config(self._config_file)
+            sends = self._command in SENDING_COMMANDS
+            self._config = load_config(self._config_file, require_secrets=sends)
+            if sends:
+                for warning in config_warnings(self._config):
+                    logging.getLogger("ayrdw").warning(warning)
         return self._config
 
     def fetcher(self, site_url: str | None = None) -> Fetcher:
@@ -99,10 +118,7 @@ class App:
         """The archive for a command that polls or delivers: this process becomes its one
         writer (a second one is refused with a line naming the first) until it exits."""
         if self._writer is None:
-            try:
-                self._writer = open_writer(self.config, command, iso(utcnow()))
-            except sqlite3.Error as exc:
-                raise ConfigError(f"storage.db: cannot open {self.config.storage.db} ({exc})") from None
+            self._writer = open_writer(self.config, command, iso(utcnow()))
         return self._writer
 
     def store(self, command: str) -> Store:
@@ -144,7 +160,7 @@ def cli(ctx: click.Context, config_file: str | None, verbose: bool, log_format: 
     """Watch the 监督工作 section of a government site for new, edited and removed reports."""
     service = ctx.invoked_subcommand in ("run", "demo")
     setup_logging(log_format, logging.INFO if verbose or service else logging.WARNING)
-    ctx.obj = App(config_file)
+    ctx.obj = App(config_file, ctx.invoked_subcommand)
 
 
 @cli.command()
@@ -277,16 +293,55 @@ def history(app: App, url: str, as_json: bool) -> None:
     if not versions:
         raise Failed(f"{url}: no such report in the archive")
     events = store.events(url)
+    entries = history_entries(versions, events)
     if as_json:
-        _dump({"url": url, "status": store.report_status(url)["status"], "versions": versions, "events": events})
+        status = store.report_status(url)["status"]
+        _dump({"url": url, "status": status, "entries": entries, "versions": versions, "events": events})
         return
-    for v in versions:
-        what = "first seen" if v["version"] == 1 else ("changed: " + ", ".join(v["changed_fields"]) or "listed again")
-        click.echo(f"version {v['version']}  {v['stored_at']}  {what}")
-        click.echo(f"  {v['title']}  ({v['published'] or 'no date'}, {len(v['text'])} characters)")
-    for e in events:
-        if e["kind"] == "removed":
-            click.echo(f"removed    {e['occurred_at']}  (was version {e['version']})")
+    by_version = {v["version"]: v for v in versions}
+    for entry in entries:
+        kind, at, number = entry["kind"], entry["at"], entry["version"]
+        if kind == "version":
+            fields = entry["changed_fields"]
+            what = "first seen" if number == 1 else ("changed: " + ", ".join(fields) if fields else "listed again")
+            v = by_version[number]
+            click.echo(f"version {number}  {at}  {what}")
+            click.echo(f"  {v['title']}  ({v['published'] or 'no date'}, {len(v['text'])} characters)")
+        elif kind == "removed":
+            how = f"confirmed by {entry['removal']['confirmed_by']}, " if entry.get("removal") else ""
+            click.echo(f"removed    {at}  ({how}was version {number})")
+        else:
+            what = "changed: " + ", ".join(entry["changed_fields"]) if entry["changed_fields"] else "unchanged"
+            click.echo(f"restored   {at}  (version {number}, {what})")
+
+
+def history_entries(versions: list[dict[str, Any]], events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Versions, removals and restores in the order they happened: the events' order (times
+    are kept to the second), a version where the event that brought it stands, and a version
+    no event brought (none yet) where its time puts it."""
+    by_version = {v["version"]: v for v in versions}
+
+    def version_entry(number: int) -> dict[str, Any]:
+        v = by_version[number]
+        return {"kind": "version", "at": v["stored_at"], "version": number, "changed_fields": v["changed_fields"]}
+
+    entries: list[dict[str, Any]] = []
+    shown: set[int] = set()
+    for e in sorted(events, key=lambda e: e["id"]):
+        if e["kind"] != "removed" and e["version"] not in shown and e["version"] in by_version:
+            entries.append(version_entry(e["version"]))
+            shown.add(e["version"])
+        if e["kind"] in ("removed", "restored"):
+            entry = {"kind": e["kind"], "at": e["occurred_at"], "version": e["version"]}
+            entry["changed_fields"] = sorted(e["changes"])
+            if e.get("removal"):
+                entry["removal"] = e["removal"]
+            entries.append(entry)
+    for number in sorted(set(by_version) - shown):
+        entry = version_entry(number)
+        at = next((i for i, other in enumerate(entries) if other["at"] > entry["at"]), len(entries))
+        entries.insert(at, entry)
+    return entries
 
 
 @cli.command()
@@ -323,7 +378,10 @@ def run(app: App) -> None:
     until SIGTERM or Ctrl-C (exit 0)."""
     config = app.config
     writer = app.writer("run")  # the one writer: the archive opens (and migrates) before the first job
-    settled = Service(config, writer).run_until_stopped()
+    service = Service(config, writer)
+    settled = service.run_until_stopped()
+    if service.failure:
+        raise Failed(service.failure)
     if not settled:  # a hung request: every commit is atomic, so leaving now loses nothing
         logging.shutdown()
         os._exit(0)

@@ -79,6 +79,7 @@ class FixtureSite:
             reports_per_section, [s.name for s in SECTIONS]
         )
         self._challenge: str | None = None
+        self.token_lines: set[str] = set()  # slugs whose body shows a fresh random token on every request
         self._lock = threading.RLock()
         self._reports: dict[str, FixtureReport] = {}
         self._meta: dict[str, ReportMeta] = {}
@@ -321,6 +322,11 @@ class FixtureSite:
             if how == "soft":
                 pages = [self._layout.render_not_found(self, n) for n in (stable, live)]
             else:
+                if slug in self.token_lines:  # the token is in the body and in the ETag: a dynamic page
+                    line = f"页面校验码：{secrets.token_hex(4)}"
+                    report = dataclasses.replace(
+                        report, paragraphs=[*report.paragraphs[:2], line, *report.paragraphs[2:]]
+                    )
                 pages = [self._layout.render_report(self, n, report, raw_path) for n in (stable, live)]
                 stamp = datetime.fromisoformat(f"{report.published}T{self._meta[slug].clock}:00").replace(tzinfo=CHINA)
                 lm_start = int(stamp.timestamp())

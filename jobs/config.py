@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from crawler.fetch import FetchSettings
 from crawler.profile import ProfileError, Selectors, load_profile
 
-VERSION = "0.2.0"
+VERSION = "0.3.0"
 PROJECT_URL = "https://github.com/ayrdw-watch/ayrdw-watch"
 DEFAULT_USER_AGENT = f"ayrdw-watch/{VERSION} (+{PROJECT_URL})"
 CONFIG_ENV = "AYRDW_CONFIG"
@@ -93,6 +93,21 @@ def text(value: Any) -> str:
     return value.strip()
 
 
+def header_text(value: Any) -> str:
+    """Text that ends up in a mail header: one line (a CR or LF would start a header of its own)."""
+    value = text(value)
+    if "\r" in value or "\n" in value:
+        raise ValueError("must be one line (no line breaks: it goes into a mail header)")
+    return value
+
+
+def secret_text(value: Any) -> str:
+    """A secret: checked like text, and never repeated in an error."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a non-empty string, got a {type(value).__name__} (the value is not shown)")
+    return value.strip()
+
+
 def http_url(value: Any) -> str:
     value = text(value)
     parts = urlsplit(value)
@@ -119,7 +134,7 @@ def _field(default: Any, parse: Any, key: str | None = None, secret: bool = Fals
     return field(default=default, metadata={"parse": parse, "key": key}, repr=not secret)
 
 
-EVENT_KINDS = ("new", "changed", "removed")
+EVENT_KINDS = ("new", "changed", "removed", "restored")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 
@@ -130,7 +145,7 @@ def event_kinds(value: Any) -> tuple[str, ...]:
 
 
 def email_address(value: Any) -> str:
-    value = text(value)
+    value = header_text(value)
     _, address = email.utils.parseaddr(value)
     if not _EMAIL.match(address):
         raise ValueError(f"expected an email address, got {value!r}")
@@ -201,7 +216,7 @@ class SmtpConfig:
     starttls: bool = _field(False, boolean)
     ssl: bool = _field(False, boolean)
     user: str | None = _field(None, text)
-    password: str | None = _field(None, text, secret=True)
+    password: str | None = _field(None, secret_text, secret=True)
     password_env: str | None = _field(None, env_name)
     sender: str = _field("ayrdw-watch <ayrdw-watch@localhost>", email_address, key="from")
     timeout: float = _field(30.0, positive_duration)
@@ -216,7 +231,7 @@ class NotifyConfig:
     max_retry_wait: float = _field(14400.0, positive_duration)  # the longest wait; dead letters are probed this often
     digest_over: int = _field(5, positive_int)  # more events than this for one email watcher: one digest
     timeout: float = _field(15.0, positive_duration)  # every send
-    subject_prefix: str = _field("[监督工作]", text)
+    subject_prefix: str = _field("[监督工作]", header_text)
     alert_after_failures: int = _field(3, positive_int)  # polls failed in a row before operators hear
 
 
@@ -319,14 +334,17 @@ def env_overrides(env: dict[str, str]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def load_config(file: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:
-    """Read the config file (or $AYRDW_CONFIG, or none: all defaults), then AYRDW_* overrides."""
+def load_config(
+    file: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None, require_secrets: bool = True
+) -> Config:
+    """Read the config file (or $AYRDW_CONFIG, or none: all defaults), then AYRDW_* overrides.
+    ``require_secrets=False`` (read-only commands): a secret's variable may be unset."""
     env = dict(os.environ) if env is None else env
     if file is None:
         file = env.get(CONFIG_ENV) or None
     overrides = env_overrides(env)
     if file is None:
-        return config_from_dict(overrides, base=Path(), env=env)
+        return config_from_dict(overrides, base=Path(), env=env, require_secrets=require_secrets)
     source = Path(file)
     try:
         data = tomllib.loads(source.read_text(encoding="utf-8"))
@@ -338,15 +356,21 @@ def load_config(file: str | os.PathLike[str] | None = None, env: dict[str, str] 
         raise ConfigError(f"config: {source}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config: {source}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise ConfigError(f"config: {source}: not valid TOML (nested too deeply)") from None
     for table, values in overrides.items():
         if not isinstance(data.setdefault(table, {}), dict):
             raise ConfigError(f"config {source}: {table} must be a table ([{table}])")
         data[table].update(values)
-    return config_from_dict(data, base=source.parent, source=source, env=env)
+    return config_from_dict(data, base=source.parent, source=source, env=env, require_secrets=require_secrets)
 
 
 def config_from_dict(
-    data: dict[str, Any], base: Path = Path(), source: Path | None = None, env: dict[str, str] | None = None
+    data: dict[str, Any],
+    base: Path = Path(),
+    source: Path | None = None,
+    env: dict[str, str] | None = None,
+    require_secrets: bool = True,
 ) -> Config:
     where = f"config {source}" if source else "config"
     env = dict(os.environ) if env is None else env
@@ -356,7 +380,9 @@ def config_from_dict(
             if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
                 raise ConfigError(f"{where}: {name} must be an array of tables ([[{name}]])")
             role = "alert" if name == "alerts" else "watcher"
-            tables[name] = tuple(_watcher(v, f"{name}[{i + 1}]", role, env, where) for i, v in enumerate(value))
+            tables[name] = tuple(
+                _watcher(v, f"{name}[{i + 1}]", role, env, where, require_secrets) for i, v in enumerate(value)
+            )
             continue
         if name not in TABLES:
             known = ", ".join([*TABLES, *(f"[{n}]" for n in LISTS)])
@@ -365,7 +391,7 @@ def config_from_dict(
             raise ConfigError(f"{where}: {name} must be a table ([{name}])")
         tables[name] = _table(TABLES[name], name, value, base, where)
     config = Config(**tables, selectors=_profile(tables.get("site"), where), source=source)
-    return _with_smtp_password(config, env, where)
+    return _with_smtp_password(config, env, where, require_secrets)
 
 
 def _profile(site: SiteConfig | None, where: str) -> Selectors:
@@ -379,7 +405,9 @@ def _profile(site: SiteConfig | None, where: str) -> Selectors:
         raise ConfigError(f"{where}: site.profile: {exc}") from None
 
 
-def _watcher(values: dict[str, Any], name: str, role: str, env: dict[str, str], where: str) -> WatcherConfig:
+def _watcher(
+    values: dict[str, Any], name: str, role: str, env: dict[str, str], where: str, require_secrets: bool = True
+) -> WatcherConfig:
     """One [[watchers]] / [[alerts]] entry, checked now so a bad one fails at start, not mid-poll."""
     kind = values.get("kind")
     allowed = {
@@ -391,7 +419,7 @@ def _watcher(values: dict[str, Any], name: str, role: str, env: dict[str, str], 
     for key in values:
         if key not in allowed[kind]:
             raise ConfigError(f"{where}: unknown key {name}.{key} for a {kind} watcher")
-    parsers = {"url": http_url, "secret": text, "secret_env": env_name, "events": event_kinds, "name": text}
+    parsers = {"url": http_url, "secret": secret_text, "secret_env": env_name, "events": event_kinds, "name": text}
     parsers["to"] = email_list
     parsed: dict[str, Any] = {}
     for key, value in values.items():
@@ -409,13 +437,14 @@ def _watcher(values: dict[str, Any], name: str, role: str, env: dict[str, str], 
     if secret_env:
         if "secret" in parsed:
             raise ConfigError(f"{where}: {name}: give secret or secret_env, not both")
-        if not env.get(secret_env):
+        if env.get(secret_env):
+            parsed["secret"] = env[secret_env]
+        elif require_secrets:
             raise ConfigError(f"{where}: {name}.secret_env: environment variable {secret_env} is not set")
-        parsed["secret"] = env[secret_env]
     return WatcherConfig(kind=kind, role=role, **parsed)
 
 
-def _with_smtp_password(config: Config, env: dict[str, str], where: str) -> Config:
+def _with_smtp_password(config: Config, env: dict[str, str], where: str, require_secrets: bool = True) -> Config:
     smtp = config.smtp
     uses_email = any(w.kind == "email" for w in (*config.watchers, *config.alerts))
     if uses_email and not smtp.host:
@@ -425,10 +454,24 @@ def _with_smtp_password(config: Config, env: dict[str, str], where: str) -> Conf
     if smtp.password_env:
         if smtp.password:
             raise ConfigError(f"{where}: smtp: give password or password_env, not both")
-        if not env.get(smtp.password_env):
+        if env.get(smtp.password_env):
+            config = replace(config, smtp=replace(smtp, password=env[smtp.password_env]))
+        elif require_secrets:
             raise ConfigError(f"{where}: smtp.password_env: environment variable {smtp.password_env} is not set")
-        config = replace(config, smtp=replace(smtp, password=env[smtp.password_env]))
     return config
+
+
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def config_warnings(config: Config) -> list[str]:
+    """What is allowed but unwise: one line each, logged when a command that sends starts."""
+    smtp, warnings = config.smtp, []
+    if smtp.password and smtp.host and not (smtp.ssl or smtp.starttls) and smtp.host not in LOOPBACK:
+        warnings.append(
+            f"smtp: the password goes to {smtp.host} without TLS; set starttls = true (or ssl = true for port 465)"
+        )
+    return warnings
 
 
 def _table(cls: type, name: str, values: dict[str, Any], base: Path, where: str) -> Any:
@@ -442,6 +485,8 @@ def _table(cls: type, name: str, values: dict[str, Any], base: Path, where: str)
             result = spec.metadata["parse"](value)
         except ValueError as exc:
             raise ConfigError(f"{where}: {name}.{key}: {exc}") from None
+        except RecursionError:
+            raise ConfigError(f"{where}: {name}.{key}: nested too deeply") from None
         if (name, key) in _PATH_KEYS and not result.is_absolute():
             result = base / result
         parsed[spec.name] = result

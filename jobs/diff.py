@@ -4,6 +4,11 @@ What counts as a change is decided here and only here: the six stored fields,
 each normalised for comparison (NFKC, every kind of space, whitespace runs).
 View counters, today's date, tokens and markup never reach these fields, and
 whitespace or width variants of the same text compare equal.
+
+Noise that does reach the body (a counter, a clock, a random token inside the
+report's own text) is learnt per report: the lines that differ between two
+fetches moments apart are noise, remembered by their *shape* (the line with its
+digit-bearing runs masked), and left out of the comparison from then on.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from crawler.clean import normalise_for_hash
@@ -28,14 +35,41 @@ def _normalise(value: Any) -> Any:
     return value
 
 
+_VARYING = re.compile(r"[0-9A-Fa-f]*[0-9][0-9A-Fa-f]*")  # numbers, hex tokens, clocks: digit-bearing runs
+
+
+def line_shape(line: str) -> str:
+    """A line with what varies between requests masked: "浏览 123 次" and "浏览 124 次" share a shape."""
+    return _VARYING.sub("#", normalise_for_hash(line))
+
+
+def noisy_shapes(text_a: str, text_b: str) -> frozenset[str]:
+    """Shapes of the lines that differ between two fetches of one page moments apart."""
+    a, b = set(text_a.split("\n")), set(text_b.split("\n"))
+    return frozenset(line_shape(line) for line in a ^ b if line.strip())
+
+
+def without_noise(fields: dict[str, Any], noise: Iterable[str]) -> dict[str, Any]:
+    """The fields with the body's noisy lines left out (the stored text keeps them)."""
+    shapes = set(noise)
+    if not shapes or not fields.get("text"):
+        return fields
+    lines = [line for line in fields["text"].split("\n") if line_shape(line) not in shapes]
+    return {**fields, "text": "\n".join(lines)}
+
+
 def comparable(fields: dict[str, Any]) -> dict[str, Any]:
     """The compared fields in their normalised form."""
     return {name: _normalise(fields.get(name)) for name in COMPARED_FIELDS}
 
 
-def content_hash(fields: dict[str, Any]) -> str:
-    """sha256 of the normalised compared fields: equal hashes, no change."""
-    blob = json.dumps(comparable(fields), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+def content_hash(fields: dict[str, Any], noise: Iterable[str] = ()) -> str:
+    """sha256 of the normalised compared fields: equal hashes, no change. With ``noise``, the
+    body's lines of those shapes are left out (for comparing; a stored version's hash is
+    always of all its fields)."""
+    blob = json.dumps(
+        comparable(without_noise(fields, noise)), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 

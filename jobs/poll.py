@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import logging
 import math
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -30,15 +31,15 @@ from urllib.parse import urlsplit
 
 from crawler.discover import locate_section
 from crawler.errors import CrawlError, DiscoveryError, Interrupted
-from crawler.extract import extract_report
 from crawler.fetch import Fetcher
-from crawler.gone import not_found_reason
-from crawler.models import Listing, Report
+from crawler.models import Listing
 from crawler.walk import WalkCursor, WalkResult, walk_pages, walk_section
 from jobs.config import Config
 from jobs.diff import changes as field_changes
 from jobs.diff import content_hash
 from jobs.progress import Progress, Ticker
+from jobs.reading import Extracted, Gone, NotModified, Outcome, Reader, Task, Unreadable, is_failure, why
+from storage.errors import describe
 from storage.reports import KnownReport, Store
 
 log = logging.getLogger("ayrdw.poll")
@@ -74,8 +75,10 @@ class PollResult:
     found: int = 0
     new: int = 0
     changed: int = 0
+    restored: int = 0
     removed: int = 0
     failed: int = 0
+    confirms: int = 0  # second fetches that confirmed (or dismissed) a change
     requests: int = 0
     bytes: int = 0
     seconds: float = 0.0
@@ -90,7 +93,8 @@ class PollResult:
     def summary(self) -> str:
         line = (
             f"poll: {self.status} pages={self.pages} found={self.found} new={self.new} changed={self.changed}"
-            f" removed={self.removed} failed={self.failed} requests={self.requests} seconds={self.seconds:.1f}"
+            f" restored={self.restored} removed={self.removed} failed={self.failed} confirms={self.confirms}"
+            f" requests={self.requests} seconds={self.seconds:.1f}"
         )
         return f"{line} error={self.error}" if self.error else line
 
@@ -99,56 +103,6 @@ class PollResult:
         counts = {k: v for k, v in self.__dict__.items() if k not in ("problems", "events")}
         counts["seconds"] = round(self.seconds, 3)
         return counts
-
-
-# -- what a poll fetches, and what fetching found ----------------------------------------------------
-@dataclass(frozen=True)
-class Task:
-    """One report page to read: why, what is stored of it, how a list showed it."""
-
-    url: str
-    purpose: str  # new (listed, not stored) | recheck | unlisted (a complete walk missed it)
-    known: KnownReport | None = None
-    listed: tuple[str | None, str | None, str] | None = None  # (title, date, when) on the list
-    baseline: bool = False  # listed by the baseline walk: stored silently
-    attempts: int = 0  # earlier failed attempts (a new report whose page keeps failing)
-
-
-@dataclass(frozen=True)
-class Extracted:
-    task: Task
-    report: Report
-    etag: str | None
-    last_modified: str | None
-
-
-@dataclass(frozen=True)
-class NotModified:
-    task: Task
-    etag: str | None
-    last_modified: str | None
-
-
-@dataclass(frozen=True)
-class Gone:
-    task: Task
-    reason: str
-
-
-@dataclass(frozen=True)
-class Unreadable:
-    task: Task
-    error: str
-
-
-Outcome = Extracted | NotModified | Gone | Unreadable
-
-
-def is_failure(outcome: Outcome) -> bool:
-    """An attempt that went wrong (a gone page is wrong unless we asked whether it is gone)."""
-    if isinstance(outcome, Unreadable):
-        return True
-    return isinstance(outcome, Gone) and outcome.task.purpose != "unlisted"
 
 
 def run_poll(
@@ -183,18 +137,23 @@ def run_poll(
         result.status, result.error = "stopped", str(exc)
     except (PollFailed, CrawlError) as exc:
         result.status, result.error = "failed", str(exc)
+    except sqlite3.Error as exc:  # the archive, not the site: a full disk, a damaged file
+        result.status, result.error = "failed", str(describe(exc, config.storage.db))
     except Exception as exc:  # a bug must not kill the service: record it, say it loudly
         log.exception("poll %s crashed", poll_id)
         result.status, result.error = "failed", f"internal error: {type(exc).__name__}: {exc}"
     finally:
         fetcher.close()
-        now = iso(clock())
         result.requests, result.bytes = fetcher.requests, fetcher.bytes_received
         result.seconds = monotonic() - t0
-        store.log_fetches(poll_id, fetcher.records, now)
-        _remember_robots(store, robots_given, fetcher.robots, now)
-        store.set_state("progress", None, now)
-        store.finish_poll(poll_id, result.counts(), now)
+        try:
+            now = iso(clock())
+            store.log_fetches(poll_id, fetcher.records, now)
+            _remember_robots(store, robots_given, fetcher.robots, now)
+            store.set_state("progress", None, now)
+            store.finish_poll(poll_id, result.counts(), now)
+        except sqlite3.Error as exc:  # the poll row stays 'running': the next start marks it interrupted
+            result.status, result.error = "failed", str(describe(exc, config.storage.db))
     return result
 
 
@@ -218,6 +177,7 @@ class Poll:
         self.poll_id, self.started, self.result = poll_id, started, result
         self.progress, self.clock, self.monotonic, self.stop = progress, clock, monotonic, stop
         self.now = iso(started)
+        self.reader = Reader(fetcher, config.site.url, config.selectors, store.current_fields)
         self._list_remembered = False  # the list URL came from an earlier discovery, not this poll's
         self.recheck = dt.timedelta(seconds=config.crawl.recheck)
         self._saved_progress_at = -math.inf
@@ -400,42 +360,30 @@ class Poll:
 
     # -- what to fetch ---------------------------------------------------------------------------
     def _tasks(self, unlisted: list[KnownReport], baseline: bool) -> list[Task]:
+        """New reports first (oldest listed first), then the unlisted, the not-found verdicts to
+        confirm, and the re-checks that are due; each page once."""
         waiting = self.store.walk_items_due(precise(self.clock()))
         known = self.store.known_for([w.url for w in waiting])
-        tasks = [
-            Task(w.url, "new", known.get(w.url), (w.title, w.date, w.listed_at), w.baseline, w.attempts)
+        tasks = {
+            w.url: Task(w.url, "new", known.get(w.url), (w.title, w.date, w.listed_at), w.baseline, w.attempts)
             for w in waiting
-        ]
-        skip = {t.url for t in tasks} | {k.url for k in unlisted}
+        }
+        for k in unlisted:
+            tasks.setdefault(k.url, Task(k.url, "unlisted", k))
+        for k in self.store.suspected_gone():
+            tasks.setdefault(k.url, Task(k.url, "confirm", k))
         if not baseline and self.store.any_due(self.now):
-            budget = _recheck_budget(self.config, self.store)
-            due = self.store.due_for_recheck(self.now, budget)
-            tasks += [Task(k.url, "recheck", k) for k in due if k.url not in skip]
-        tasks += [Task(k.url, "unlisted", k) for k in unlisted]
-        return tasks
+            for k in self.store.due_for_recheck(self.now, _recheck_budget(self.config, self.store)):
+                tasks.setdefault(k.url, Task(k.url, "recheck", k))
+        return list(tasks.values())
 
     # -- reading report pages --------------------------------------------------------------------
     def _read(self, task: Task) -> Outcome:
         try:
-            if task.purpose == "recheck" and task.known is not None:
-                page = self.fetcher.get(task.url, etag=task.known.etag, last_modified=task.known.last_modified)
-            else:
-                page = self.fetcher.get(task.url)
-        except CrawlError as exc:
-            return Unreadable(task, str(exc))
+            return self.reader.read(task)
         finally:
             self.progress.done += 1
-        if page.not_modified:
-            return NotModified(task, page.etag, page.last_modified)
-        gone = not_found_reason(page, self.config.site.url)
-        if gone:
-            return Gone(task, gone)
-        if page.status != 200:
-            return Unreadable(task, f"HTTP {page.status}")
-        report = extract_report(page, self.config.selectors)
-        if not report.usable:
-            return Unreadable(task, "extraction failed: " + "; ".join(report.blocking_problems or report.problems))
-        return Extracted(task, report, page.etag, page.last_modified)
+            self.result.confirms = self.reader.confirms
 
     def _judge(self, outcomes: list[Outcome]) -> None:
         """Count the failures; most pages failing means the layout changed or the site is in
@@ -443,11 +391,11 @@ class Poll:
         attempted = [o for o in outcomes if not isinstance(o, NotModified)]
         failures = [o for o in attempted if is_failure(o)]
         self.result.failed = len(failures)
-        self.result.problems.extend(f"{o.task.url}: {_why(o)}" for o in failures)
+        self.result.problems.extend(f"{o.task.url}: {why(o)}" for o in failures)
         if len(attempted) >= 3 and len(failures) * 2 > len(attempted):
             raise PollFailed(
                 f"{len(failures)} of {len(attempted)} report pages failed (layout changed or site in trouble): "
-                f"{_why(failures[0])}"
+                f"{why(failures[0])}"
             )
 
     def _read_then_store(self, tasks: list[Task]) -> None:
@@ -498,16 +446,40 @@ class Poll:
             elif task.known is not None:
                 self.store.record_failure(task.url, outcome.error, now, retry)
         elif isinstance(outcome, Gone):
-            if task.purpose == "unlisted" and task.known is not None:
-                self.store.mark_removed(task.url, now, self.poll_id, task.baseline)
-                self.result.removed += 1
-                self.result.events.append(("removed", task.url, self.store.current_fields(task.url)["title"] or ""))
-            elif task.purpose == "new":
-                self.store.drop_walk_item(task.url)  # listed, then gone before we read it
+            self._store_gone(outcome, now)
         elif isinstance(outcome, NotModified):
             self.store.touch(task.url, now, due_at, outcome.etag, outcome.last_modified)
         else:
             self._store_report(outcome, now, due_at)
+
+    def _store_gone(self, outcome: Gone, now: str) -> None:
+        """A not-found verdict removes a report only when the poll after the first one sees it
+        too (a maintenance redirect or a short list must not remove anything)."""
+        task, known = outcome.task, outcome.task.known
+        if task.purpose == "new":
+            self.store.drop_walk_item(task.url)  # listed, then gone before we read it
+            return
+        if known is None or known.status != "active":
+            return
+        if not task.asks_if_gone:  # still listed, yet not found: the site's trouble, not a removal
+            self.store.record_failure(task.url, str(outcome.verdict), now, iso(self.started + self.recheck))
+            return
+        verdict = outcome.verdict
+        if known.gone_since is None:  # kept to the microsecond: compared with listing times
+            self.store.suspect_gone(task.url, verdict.kind, verdict.detail, precise(self.clock()))
+            return
+        if known.last_listed_at and known.last_listed_at > known.gone_since:
+            self.store.clear_gone(task.url)  # listed again since the first verdict: not a removal
+            return
+        removal = {
+            "confirmed_by": str(verdict.kind),
+            "detail": verdict.detail,
+            "first_seen_gone": iso(dt.datetime.fromisoformat(known.gone_since)),
+            "last_seen_live": known.last_fetched_at,
+        }
+        self.store.mark_removed(task.url, now, self.poll_id, removal, task.baseline)
+        self.result.removed += 1
+        self.result.events.append(("removed", task.url, (self.store.current_fields(task.url) or {}).get("title") or ""))
 
     def _retry_after(self, task: Task) -> float:
         """A failing page is tried again after an interval (a new report: backing off, up to the
@@ -519,19 +491,27 @@ class Poll:
         return min(self.config.crawl.recheck, interval)
 
     def _store_report(self, outcome: Extracted, now: str, due_at: str) -> None:
-        task = outcome.task
-        fields = outcome.report.fields()
-        del fields["url"]
+        task, known, fields = outcome.task, outcome.task.known, outcome.fields
         digest = content_hash(fields)
-        known = task.known
-        if known is not None and known.status == "active" and digest == known.content_hash:
+        if known is not None and outcome.noise != known.noise:
+            self.store.set_noise(task.url, outcome.noise)
+        if known is not None and known.status == "active" and not outcome.changed:
             self.store.touch(task.url, now, due_at, outcome.etag, outcome.last_modified)
             if task.purpose == "new":
                 self.store.drop_walk_item(task.url)
             return
-        if known is None or known.status == "removed":
+        if known is None:
             kind, diff = "new", {}
             self.result.new += 1
+        elif known.status == "removed":
+            kind = "restored"
+            old = self.store.current_fields(task.url) or {}
+            self.result.restored += 1
+            if content_hash(fields, known.noise) == content_hash(old, known.noise):
+                self.store.restore(task.url, now, due_at, task.listed, self.poll_id)
+                self.result.events.append((kind, task.url, fields["title"] or ""))
+                return
+            diff = field_changes(old, fields, task.url)
         else:
             kind, diff = "changed", field_changes(self.store.current_fields(task.url) or {}, fields, task.url)
             self.result.changed += 1
@@ -549,10 +529,6 @@ class Poll:
             if cursor.kind == "baseline":
                 self.store.set_state("baseline_done_at", self.now, self.now)
             self.store.set_state(CURSOR_KEY, None, self.now)
-
-
-def _why(outcome: Outcome) -> str:
-    return outcome.error if isinstance(outcome, Unreadable) else outcome.reason if isinstance(outcome, Gone) else ""
 
 
 def _retryable(walk: WalkResult) -> bool:

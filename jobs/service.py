@@ -21,6 +21,7 @@ import contextlib
 import datetime as dt
 import logging
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -36,11 +37,14 @@ from jobs.config import Config
 from jobs.deliver import deliver_pass
 from jobs.poll import PollResult, iso, run_poll, utcnow
 from jobs.watchers import Writer
+from storage.db import quick_check
+from storage.errors import ArchiveError, describe
 from storage.outbox import Outbox
 from storage.reports import Store
 
 log = logging.getLogger("ayrdw.service")
-POLL_JOB, DELIVER_JOB = "poll", "deliver"
+POLL_JOB, DELIVER_JOB, CHECK_JOB = "poll", "deliver", "check"
+CHECK_EVERY = 86400.0  # SQLite's quick_check of the archive, once a day (and at every start)
 MAX_BACKOFF_FACTOR = 4
 STOP_GRACE_SECONDS = 8.0
 
@@ -62,6 +66,7 @@ class Service:
         self._poll_store: Store = self.writer.store
         self._deliver_store: Store = self.writer.another_connection()
         self._factor = 1
+        self.failure: str | None = None  # why the service stopped by itself (a damaged archive)
         # Held while a job runs, so shutdown can wait for each.
         self._busy = {POLL_JOB: threading.Lock(), DELIVER_JOB: threading.Lock()}
         self.scheduler = BackgroundScheduler(
@@ -88,6 +93,13 @@ class Service:
             name="deliver",
             executor=DELIVER_JOB,
             next_run_time=self.clock(),  # a backlog from before the start goes out at once
+        )
+        self.scheduler.add_job(
+            self._check_job,
+            IntervalTrigger(seconds=CHECK_EVERY),
+            id=CHECK_JOB,
+            name="check",
+            executor=POLL_JOB,  # never beside a poll on the same connection
         )
         self.scheduler.start()
         log.info(
@@ -136,12 +148,27 @@ class Service:
             if not self.stop.is_set():
                 self._deliver()
 
+    def _check_job(self) -> None:
+        with self._busy[POLL_JOB]:
+            try:
+                quick_check(self._poll_store.db, self.config.storage.db)
+            except ArchiveError as exc:  # never write to a damaged archive: stop, and say why
+                log.error("%s", exc)
+                self.failure = str(exc)
+                self.stop.set()
+                return
+            now = iso(self.clock())
+            self._poll_store.set_state("integrity_checked_at", now, now)
+
     def _poll(self) -> None:
         store = self._poll_store
         try:
             result = run_poll(self.config, store, clock=self.clock, stop=self.stop)
             if result.status != "stopped":
                 update_trouble(self.config, store, result, iso(self.clock()))
+        except sqlite3.Error as exc:  # the archive failed (a full disk): one line, and go on
+            log.error("poll: %s", describe(exc, self.config.storage.db))
+            return
         except Exception:  # never let one bad poll end the service
             log.exception("poll crashed")
             return
@@ -160,6 +187,9 @@ class Service:
         try:
             outbox = Outbox(self._deliver_store.db)
             result = deliver_pass(self.config, outbox, clock=self.clock)
+        except sqlite3.Error as exc:
+            log.error("deliver: %s", describe(exc, self.config.storage.db))
+            return
         except Exception:
             log.exception("delivery pass crashed")
             return

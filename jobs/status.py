@@ -1,7 +1,9 @@
 """`status`: what the service is doing and whether it is healthy (the Docker health check).
 
-Unhealthy when no poll has run yet, when the last poll failed, or when the last
-successful poll is older than two intervals (overdue).
+Read-only. Unhealthy when the archive fails its integrity check, when no poll has run yet,
+when the last poll failed, or when a poll was due and did not run (overdue): with a service
+running, its next poll is more than a minute (or one interval, if shorter) late; with none,
+no poll started for two intervals. "next poll" is shown only while a service holds the archive.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from jobs.config import Config
+from storage.db import quick_check
+from storage.errors import ArchiveError
 from storage.lock import Holder
 from storage.outbox import Outbox
 from storage.reports import Store
@@ -36,27 +40,39 @@ def _progress(store: Store, writer: Holder | None) -> dict[str, Any] | None:
     return {"done": data["done"], "total": data["total"], "eta_seconds": data["eta_seconds"], "phase": data["phase"]}
 
 
+LATE = dt.timedelta(seconds=60)  # a service's poll this late was missed, not merely slow to start (or an interval)
+CHECK_MAX_AGE = dt.timedelta(hours=24)  # a writer checks the archive at start and daily; older: check here
+
+
 def status(config: Config, store: Store, now: dt.datetime, writer: Holder | None = None) -> dict[str, Any]:
     """``writer``: the process holding the archive's writer lock (storage.lock.holder), if any."""
-    interval = config.schedule.interval
+    interval = dt.timedelta(seconds=config.schedule.interval)
     last = store.last_poll()
     last_ok = store.last_poll("ok")
+    running = store.db.execute("SELECT 1 FROM polls WHERE status = 'running' LIMIT 1").fetchone() is not None
+    running = running and writer is not None
     counts = dict(store.db.execute("SELECT status, count(*) FROM reports GROUP BY status").fetchall())
     versions = store.db.execute("SELECT count(*) FROM report_versions").fetchone()[0]
-    next_poll = store.state("next_poll_at")
-    if next_poll is None and last is not None:
-        next_poll = (dt.datetime.fromisoformat(last["started_at"]) + dt.timedelta(seconds=interval)).isoformat()
+    service = writer is not None and writer.command in ("run", "demo")
+    next_poll = store.state("next_poll_at") if service else None
     problems = []
-    if last is None:
+    damaged = _integrity(store, config, now, writer)
+    if damaged:
+        problems.append(damaged)
+    if last is None and not running:
         problems.append("no poll has run yet")
-    else:
-        since = dt.datetime.fromisoformat(last_ok["finished_at"]) if last_ok else None
-        if since is None or (now - since).total_seconds() > 2 * interval:
-            when = last_ok["finished_at"] if last_ok else "never"
-            problems.append(f"overdue: no successful poll for more than two intervals (last success: {when})")
-        if last["status"] == "failed":
-            problems.append(f"the last poll failed: {last['error']}")
+    if last is not None and last["status"] == "failed":
+        problems.append(f"the last poll failed: {last['error']}")
+    if not running:
+        late = min(LATE, max(dt.timedelta(seconds=2), interval))
+        if service and next_poll and now > dt.datetime.fromisoformat(next_poll) + late:
+            problems.append(f"overdue: the poll due at {next_poll} did not run")
+        elif not service and last is not None and now > dt.datetime.fromisoformat(last["started_at"]) + 2 * interval:
+            problems.append(f"overdue: no poll since {last['started_at']} and no service running (ayrdw-watch run)")
     db_path = Path(config.storage.db)
+    trouble, since = store.state("trouble"), store.state("trouble_since")
+    if last is not None and last["status"] == "failed":
+        trouble, since = f"{trouble or 'the last poll failed'}: {last['error']}", since or last["started_at"]
     return {
         "last_poll": last,
         "last_success": last_ok["finished_at"] if last_ok else None,
@@ -70,12 +86,25 @@ def status(config: Config, store: Store, now: dt.datetime, writer: Holder | None
         "deliveries": Outbox(store.db).counts(),
         "writer": {"pid": writer.pid, "command": writer.command} if writer else None,
         "progress": _progress(store, writer),
-        "trouble": store.state("trouble"),
-        "trouble_since": store.state("trouble_since"),
+        "trouble": trouble,
+        "trouble_since": since,
         "database": {"path": str(db_path.resolve()), "bytes": _size(db_path)},
         "problems": problems,
         "healthy": not problems,
     }
+
+
+def _integrity(store: Store, config: Config, now: dt.datetime, writer: Holder | None) -> str | None:
+    """A damaged archive is unhealthy. A running service checks it daily (and a poll that meets
+    damage fails, which status shows); with no service, status checks it itself, read-only."""
+    checked = store.state("integrity_checked_at")
+    if writer is not None and checked and now - dt.datetime.fromisoformat(checked) < CHECK_MAX_AGE:
+        return None
+    try:
+        quick_check(store.db, config.storage.db)
+    except ArchiveError as exc:
+        return str(exc)
+    return None
 
 
 def format_status(s: dict[str, Any]) -> list[str]:
@@ -101,7 +130,7 @@ def format_status(s: dict[str, Any]) -> list[str]:
         *lines,
         f"last poll:    {poll_line}",
         f"last success: {s['last_success'] or 'never'}",
-        f"next poll:    {s['next_poll'] or 'when the service starts'}",
+        f"next poll:    {s['next_poll'] or ('when this poll ends' if s['writer'] else 'no service running')}",
         f"reports:      {r['active']} active, {r['removed']} removed ({r['versions']} versions)"
         + (f", {r['waiting']} listed and not stored yet" if r["waiting"] else ""),
         f"deliveries:   {d['pending']} pending, {d['failed']} failed, {d['delivered']} delivered",

@@ -12,7 +12,8 @@ import sqlite3
 from dataclasses import dataclass
 
 from jobs.config import Config, WatcherConfig
-from storage.db import connect, open_db, open_readonly
+from storage.db import connect, open_db, open_readonly, quick_check
+from storage.errors import ArchiveUnreachable, describe
 from storage.lock import WriterLock
 from storage.outbox import Outbox
 from storage.reports import Store, Subscriber
@@ -49,16 +50,26 @@ class Writer:
 
 
 def open_writer(config: Config, command: str, now: str) -> Writer:
-    """Take the writer lock (storage.lock.ArchiveBusy when another process has it), then open
-    and migrate the archive, register the configured watchers (a new one as of ``now``, so it
-    receives only events created after it was added) and close polls a crash left running."""
-    lock = WriterLock(config.storage.db, command).acquire()
+    """Take the writer lock (storage.lock.ArchiveBusy when another process has it), then open,
+    migrate and check the archive (storage.errors.ArchiveError, one line, when it cannot be
+    used), register the configured watchers (a new one as of ``now``, so it receives only
+    events created after it was added) and close polls a crash left running."""
+    path = config.storage.db
     try:
-        db = open_db(config.storage.db)
+        lock = WriterLock(path, command).acquire()
+    except OSError as exc:
+        raise ArchiveUnreachable(f"cannot create the archive's folder {path.parent} ({exc.strerror})") from None
+    try:
+        db = open_db(path)
+        quick_check(db, path)
         Outbox(db).register_watchers(((w.id, w.kind, w.role, w.label) for w in all_watchers(config)), now)
         store = Store(db, subscribers(config))
         store.close_interrupted_polls(now)
-    except (sqlite3.Error, OSError):
+        store.set_state("integrity_checked_at", now, now)
+    except sqlite3.Error as exc:
+        lock.release()
+        raise describe(exc, path) from None
+    except BaseException:
         lock.release()
         raise
     return Writer(config, lock, store)

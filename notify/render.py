@@ -13,6 +13,7 @@ HEADLINES = {
     "report.new": "新报告",
     "report.changed": "报告已修改",
     "report.removed": "报告已删除",
+    "report.restored": "报告已恢复",
     "alert.trouble": "监测异常",
     "alert.recovered": "监测已恢复",
     "ping": "测试消息",

@@ -1,8 +1,12 @@
 """Webhook: POST the event's JSON body, signed with HMAC-SHA256 when a secret is set.
 
 Headers: X-Ayrdw-Event (report.new ...), X-Ayrdw-Delivery (one id per event and
-watcher, the same on every retry, so receivers can drop a copy) and
-X-Ayrdw-Signature: sha256=<hex HMAC of the raw body>. A 2xx answer delivers.
+watcher, the same on every retry, so receivers can drop a copy) and, with a secret,
+X-Ayrdw-Timestamp (unix seconds of this attempt) with
+X-Ayrdw-Signature-256: t=<timestamp>,v1=<hex HMAC-SHA256 of "<timestamp>.<delivery id>.<body>">,
+which a receiver checks against a tolerance so a captured request cannot be replayed
+later, and the older X-Ayrdw-Signature: sha256=<hex HMAC of the raw body>. A 2xx answer
+delivers. The body is byte-identical on every retry; the timestamp and signature are new.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +27,14 @@ from storage.outbox import Due
 
 
 def signature(secret: str, body: bytes) -> str:
+    """X-Ayrdw-Signature: the body alone (kept for receivers written before the timestamp)."""
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def signature_256(secret: str, timestamp: int, delivery_id: str, body: bytes) -> str:
+    """X-Ayrdw-Signature-256: the attempt's time and the delivery id signed with the body."""
+    message = f"{timestamp}.{delivery_id}.".encode() + body
+    return f"t={timestamp},v1=" + hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
 @dataclass
@@ -67,6 +79,9 @@ class WebhookNotifier:
             "X-Ayrdw-Delivery": delivery_id,
         }
         if self.secret:
+            timestamp = int(time.time())
+            headers["X-Ayrdw-Timestamp"] = str(timestamp)
+            headers["X-Ayrdw-Signature-256"] = signature_256(self.secret, timestamp, delivery_id, body)
             headers["X-Ayrdw-Signature"] = signature(self.secret, body)
         try:
             response = client.post(self.url, content=body, headers=headers)

@@ -4,8 +4,9 @@ Tables (one job each):
 
     reports          the latest state of each report: status, current version, validators, schedule
     report_versions  every distinct version of a report's fields (text stored once per version)
-    events           new / changed / removed, pointing at the version they announce, with the
-                     webhook body serialised once when the event is stored
+    events           new / changed / removed / restored, pointing at the version they announce,
+                     with the webhook body serialised once when the event is stored (and, for a
+                     removal, how it was confirmed)
     watchers         every watcher ever configured, and when it was added
     deliveries       the outbox: one row per event (or alert) and watcher, with attempts and backoff
     alerts           trouble started / cleared messages for operators
@@ -29,6 +30,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
+
+from storage.errors import ArchiveDamaged, ArchiveError, ArchiveNeedsUpgrade, ArchiveUnreachable, describe
 
 migrations = Migrations("ayrdw-watch")
 
@@ -199,12 +202,39 @@ def m003_walk_items(db: Database) -> None:
     db.execute("CREATE INDEX reports_listed ON reports (status, last_listed_at)")
 
 
-class ArchiveError(Exception):
-    """The archive cannot be used: ``str(err)`` is the one line to show (exit 1)."""
-
-
-class ArchiveNeedsUpgrade(ArchiveError):
-    """Written by an older release (or being created right now by a writer)."""
+@migrations()
+def m004_restored_and_confirmed(db: Database) -> None:
+    """A removed report that comes back is 'restored' (the events table is rebuilt for its
+    CHECK); a removal carries how it was confirmed; a report remembers a not-found verdict
+    waiting for its confirmation, and the lines of its page that change on every request;
+    a poll counts restores and the fetches that confirmed a change."""
+    db.execute(
+        """
+        CREATE TABLE events_new (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('new', 'changed', 'removed', 'restored')),
+            url TEXT NOT NULL REFERENCES reports (url),
+            version INTEGER NOT NULL,
+            baseline INTEGER NOT NULL DEFAULT 0,
+            changes TEXT NOT NULL,
+            occurred_at TEXT NOT NULL,
+            poll_id INTEGER,
+            payload TEXT,
+            removal TEXT
+        )"""
+    )
+    db.execute(
+        "INSERT INTO events_new (id, kind, url, version, baseline, changes, occurred_at, poll_id, payload)"
+        " SELECT id, kind, url, version, baseline, changes, occurred_at, poll_id, payload FROM events"
+    )
+    db.execute("DROP TABLE events")
+    db.execute("ALTER TABLE events_new RENAME TO events")
+    db.execute("CREATE INDEX events_url ON events (url)")
+    for column in ("gone_since TEXT", "gone_kind TEXT", "gone_detail TEXT", "noise TEXT"):
+        db.execute(f"ALTER TABLE reports ADD COLUMN {column}")
+    db.execute("CREATE INDEX reports_gone ON reports (gone_since) WHERE gone_since IS NOT NULL")
+    for column in ("restored INTEGER NOT NULL DEFAULT 0", "confirms INTEGER NOT NULL DEFAULT 0"):
+        db.execute(f"ALTER TABLE polls ADD COLUMN {column}")
 
 
 SQLITE_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
@@ -250,15 +280,20 @@ def open_db(path: str | Path) -> Database:
     path = Path(path)
     memory = str(path) == ":memory:"
     if not memory:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ArchiveUnreachable(f"cannot create the archive's folder {path.parent} ({exc.strerror})") from None
+        if path.is_dir():
+            raise ArchiveUnreachable(f"the archive's path {path} is a folder, not a file")
     db = _connect(str(path))
     for attempt in range(20):
         try:
             if not memory:
                 db.enable_wal()
-            db.execute("PRAGMA foreign_keys = ON")
             db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses at most the last commit
-            migrations.apply(db)
+            migrations.apply(db)  # before foreign keys are on: a table rebuild drops and renames
+            db.execute("PRAGMA foreign_keys = ON")
             return db
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode not in SQLITE_BUSY_CODES or attempt == 19:
@@ -288,8 +323,19 @@ def open_readonly(path: str | Path) -> Database:
     try:
         db = _connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
         pending = migrations.pending(db)
-    except sqlite3.DatabaseError as exc:
-        raise ArchiveError(f"cannot read the archive at {path} ({exc})") from None
+    except sqlite3.Error as exc:
+        raise describe(exc, path) from None
     if pending:
         raise ArchiveNeedsUpgrade(f"archive at {path} needs upgrading: run ayrdw-watch poll (or run) once")
     return db
+
+
+def quick_check(db: Database, path: str | Path) -> None:
+    """SQLite's quick integrity check: ArchiveDamaged when it fails. A writer runs it when it
+    starts (and the service once a day), so a damaged archive is refused, not written to."""
+    try:
+        rows = [row[0] for row in db.execute("PRAGMA quick_check(5)").fetchall()]
+    except sqlite3.Error as exc:
+        raise describe(exc, path) from None
+    if rows != ["ok"]:
+        raise ArchiveDamaged(f"the archive at {path} is damaged ({'; '.join(rows)}); restore it from a backup")

@@ -33,10 +33,20 @@ class KnownReport:
     status: str
     version: int
     content_hash: str
-    last_fetched_at: str
+    last_fetched_at: str  # the last time its page answered as a live report
     recheck_due_at: str
     etag: str | None
     last_modified: str | None
+    last_listed_at: str | None = None
+    gone_since: str | None = None  # a not-found verdict waiting for its confirmation
+    gone_kind: str | None = None
+    gone_detail: str | None = None
+    noise: frozenset[str] = frozenset()  # shapes of its lines that change on every request
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> KnownReport:
+        *head, noise = row
+        return cls(*head, noise=frozenset(json.loads(noise)) if noise else frozenset())
 
 
 @dataclass(frozen=True)
@@ -156,12 +166,13 @@ class Store:
 
     # -- reports ---------------------------------------------------------------------------------
     _KNOWN_SQL = (
-        "SELECT url, status, version, content_hash, last_fetched_at, recheck_due_at, etag, last_modified FROM reports"
+        "SELECT url, status, version, content_hash, last_fetched_at, recheck_due_at, etag, last_modified,"
+        " last_listed_at, gone_since, gone_kind, gone_detail, noise FROM reports"
     )
 
     def known(self) -> dict[str, KnownReport]:
         """Every stored report (tests and tools; a poll asks only for what it saw)."""
-        return {row[0]: KnownReport(*row) for row in self.db.execute(self._KNOWN_SQL).fetchall()}
+        return {row[0]: KnownReport.from_row(row) for row in self.db.execute(self._KNOWN_SQL).fetchall()}
 
     def known_for(self, urls: Sequence[str]) -> dict[str, KnownReport]:
         found: dict[str, KnownReport] = {}
@@ -169,7 +180,7 @@ class Store:
             chunk = urls[start : start + 500]
             marks = ",".join("?" for _ in chunk)
             for row in self.db.execute(f"{self._KNOWN_SQL} WHERE url IN ({marks})", chunk).fetchall():
-                found[row[0]] = KnownReport(*row)
+                found[row[0]] = KnownReport.from_row(row)
         return found
 
     def is_known(self, url: str) -> bool:
@@ -217,7 +228,7 @@ class Store:
             f"{self._KNOWN_SQL} WHERE status = 'active' AND (last_listed_at IS NULL OR last_listed_at < ?)",
             [walk_started_at],
         ).fetchall()
-        return [KnownReport(*row) for row in rows]
+        return [KnownReport.from_row(row) for row in rows]
 
     def any_due(self, now: str) -> bool:
         return (
@@ -272,6 +283,9 @@ class Store:
                 "last_modified": last_modified,
                 "failures": 0,
                 "last_error": None,
+                "gone_since": None,
+                "gone_kind": None,
+                "gone_detail": None,
             }
             if listed is not None:
                 report.update(list_title=listed[0], list_date=listed[1], last_listed_at=listed[2])
@@ -296,14 +310,65 @@ class Store:
             self._event(kind, url, version, changes, now, baseline, poll_id)
         return version
 
-    def mark_removed(self, url: str, now: str, poll_id: int | None, baseline: bool = False) -> None:
+    def mark_removed(
+        self, url: str, now: str, poll_id: int | None, removal: dict[str, Any], baseline: bool = False
+    ) -> None:
+        """A confirmed removal; ``removal`` says how it was confirmed (goes with the event)."""
         with transaction(self.db):
             version = self.db.execute("SELECT version FROM reports WHERE url = ?", [url]).fetchone()[0]
             self.db.execute(
-                "UPDATE reports SET status = 'removed', updated_at = ?, last_fetched_at = ? WHERE url = ?",
-                [now, now, url],
+                "UPDATE reports SET status = 'removed', updated_at = ?, gone_since = NULL, gone_kind = NULL,"
+                " gone_detail = NULL WHERE url = ?",
+                [now, url],
             )
-            self._event("removed", url, version, {}, now, baseline, poll_id)
+            self._event("removed", url, version, {}, now, baseline, poll_id, removal=removal)
+
+    def restore(
+        self,
+        url: str,
+        now: str,
+        recheck_due_at: str,
+        listed: tuple[str | None, str | None, str] | None,
+        poll_id: int | None,
+    ) -> int:
+        """A removed report back as it was (its fields unchanged): no new version, an event."""
+        with transaction(self.db):
+            version = self.db.execute("SELECT version FROM reports WHERE url = ?", [url]).fetchone()[0]
+            self.db.execute(
+                "UPDATE reports SET status = 'active', updated_at = ?, last_fetched_at = ?, recheck_due_at = ?,"
+                " failures = 0, last_error = NULL WHERE url = ?",
+                [now, now, recheck_due_at, url],
+            )
+            if listed is not None:
+                self.db.execute(
+                    "UPDATE reports SET list_title = ?, list_date = ?, last_listed_at = ? WHERE url = ?",
+                    [*listed, url],
+                )
+            self.db.execute("DELETE FROM walk_items WHERE url = ?", [url])
+            self._event("restored", url, version, {}, now, False, poll_id)
+        return version
+
+    def suspect_gone(self, url: str, kind: str, detail: str, now: str) -> None:
+        """A first not-found verdict: nothing is announced until the next poll confirms it."""
+        self.db.execute(
+            "UPDATE reports SET gone_since = COALESCE(gone_since, ?), gone_kind = ?, gone_detail = ? WHERE url = ?",
+            [now, kind, detail, url],
+        )
+
+    def clear_gone(self, url: str) -> None:
+        self.db.execute(
+            "UPDATE reports SET gone_since = NULL, gone_kind = NULL, gone_detail = NULL WHERE url = ?", [url]
+        )
+
+    def suspected_gone(self) -> list[KnownReport]:
+        """Active reports with a not-found verdict to confirm (a partial index keeps this cheap)."""
+        rows = self.db.execute(f"{self._KNOWN_SQL} WHERE gone_since IS NOT NULL AND status = 'active'").fetchall()
+        return [KnownReport.from_row(row) for row in rows]
+
+    def set_noise(self, url: str, shapes: frozenset[str]) -> None:
+        self.db.execute(
+            "UPDATE reports SET noise = ? WHERE url = ?", [json.dumps(sorted(shapes), ensure_ascii=False), url]
+        )
 
     def touch(
         self, url: str, now: str, recheck_due_at: str, etag: str | None = None, last_modified: str | None = None
@@ -311,7 +376,8 @@ class Store:
         """Fetched again, nothing changed: only the schedule and validators move."""
         self.db.execute(
             "UPDATE reports SET last_fetched_at = ?, recheck_due_at = ?, etag = COALESCE(?, etag),"
-            " last_modified = COALESCE(?, last_modified), failures = 0, last_error = NULL WHERE url = ?",
+            " last_modified = COALESCE(?, last_modified), failures = 0, last_error = NULL, gone_since = NULL,"
+            " gone_kind = NULL, gone_detail = NULL WHERE url = ?",
             [now, recheck_due_at, etag, last_modified, url],
         )
 
@@ -330,11 +396,10 @@ class Store:
 
     def due_for_recheck(self, now: str, limit: int) -> list[KnownReport]:
         rows = self.db.execute(
-            "SELECT url, status, version, content_hash, last_fetched_at, recheck_due_at, etag, last_modified"
-            " FROM reports WHERE status = 'active' AND recheck_due_at <= ? ORDER BY recheck_due_at LIMIT ?",
+            f"{self._KNOWN_SQL} WHERE status = 'active' AND recheck_due_at <= ? ORDER BY recheck_due_at LIMIT ?",
             [now, limit],
         ).fetchall()
-        return [KnownReport(*row) for row in rows]
+        return [KnownReport.from_row(row) for row in rows]
 
     def count_active(self) -> int:
         return self.db.execute("SELECT count(*) FROM reports WHERE status = 'active'").fetchone()[0]
@@ -374,16 +439,31 @@ class Store:
     def events(self, url: str | None = None) -> list[dict[str, Any]]:
         where, args = ("WHERE url = ?", [url]) if url else ("", [])
         return [
-            {**row, "changes": json.loads(row["changes"]), "baseline": bool(row["baseline"])}
+            {
+                **row,
+                "changes": json.loads(row["changes"]),
+                "baseline": bool(row["baseline"]),
+                "removal": json.loads(row["removal"]) if row.get("removal") else None,
+            }
             for row in self.db.query(f"SELECT * FROM events {where} ORDER BY id", args)
         ]
 
     def _event(
-        self, kind: str, url: str, version: int, changes: dict[str, Any], now: str, baseline: bool, poll_id: int | None
+        self,
+        kind: str,
+        url: str,
+        version: int,
+        changes: dict[str, Any],
+        now: str,
+        baseline: bool,
+        poll_id: int | None,
+        removal: dict[str, Any] | None = None,
     ) -> None:
         """The event, its webhook body (serialised once: every retry sends these bytes and
         shows the report as it was now) and a delivery row per subscriber that wants it."""
         payload = {"event": f"report.{kind}", "report": self.export_row(url), "changes": changes, "occurred_at": now}
+        if removal is not None:
+            payload["removal"] = removal
         event_id = (
             self.db["events"]
             .insert(
@@ -396,6 +476,7 @@ class Store:
                     "occurred_at": now,
                     "poll_id": poll_id,
                     "payload": json.dumps(payload, ensure_ascii=False),
+                    "removal": json.dumps(removal, ensure_ascii=False) if removal is not None else None,
                 }
             )
             .last_pk

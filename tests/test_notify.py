@@ -145,7 +145,8 @@ def test_new_changed_removed_reach_each_watcher_once_signed(
     assert cli("poll").returncode == 0
     removed = fixture.sections[SECTION][-1]
     fixture.remove_report(removed.slug)
-    assert cli("poll").returncode == 0
+    assert cli("poll").returncode == 0  # a first not-found verdict: nothing yet
+    assert cli("poll").returncode == 0  # confirmed
 
     events = [(h["X-Ayrdw-Event"], json.loads(b)) for h, b in receiver.calls]
     assert [e for e, _ in events] == ["report.new", "report.changed", "report.removed"]

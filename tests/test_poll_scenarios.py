@@ -114,9 +114,11 @@ def test_the_scenario_series_records_exactly_the_expected_events(
     history = run_cli("history", url(site.report_path(retitled.slug)), config=config)
     assert history.code == 0 and "version 2" in history.stdout and "changed: title" in history.stdout
 
-    # 6. A report removed (unlisted and 404): event, status removed, still exported.
+    # 6. A report removed (unlisted and 404): seen on two polls, then an event, status removed, still exported.
     gone = reports[-1]
     site.remove_report(gone.slug)
+    result = run_cli("poll", config=config)
+    assert counts(result.stdout) == (0, 0, 0, 0)
     result = run_cli("poll", config=config)
     assert counts(result.stdout) == (0, 0, 1, 0)
     assert events(tmp_path)[-1]["kind"] == "removed"
@@ -130,12 +132,12 @@ def test_the_scenario_series_records_exactly_the_expected_events(
     result = run_cli("poll", config=config)
     assert counts(result.stdout) == (0, 0, 0, 0) and len(events(tmp_path)) == before
 
-    # 8. The removed report is listed again: new again, with the next version number.
+    # 8. The removed report is listed again, unchanged: restored, its version as it was.
     site.add_report(gone)
     result = run_cli("poll", config=config)
-    assert counts(result.stdout)[0] == 1
+    assert counts(result.stdout) == (0, 0, 0, 0) and summary(result.stdout)["restored"] == "1"
     back = events(tmp_path)[-1]
-    assert back["kind"] == "new" and back["version"] == 2
+    assert back["kind"] == "restored" and back["version"] == 1 and back["changes"] == {}
 
     # Nothing above ever made a version or event out of noise: one version per real change.
     rows = export(run_cli, config)
@@ -143,7 +145,7 @@ def test_the_scenario_series_records_exactly_the_expected_events(
     versions = {r["url"]: r["version"] for r in rows}
     assert versions[url(site.report_path(edited.slug))] == 2
     assert versions[url(site.report_path(retitled.slug))] == 2
-    assert sum(v for v in versions.values()) == 26 + 3
+    assert sum(v for v in versions.values()) == 26 + 2
 
 
 def test_a_503_or_a_timeout_mid_poll_loses_and_removes_nothing(
@@ -172,7 +174,9 @@ def test_a_503_or_a_timeout_mid_poll_loses_and_removes_nothing(
     assert len(events(tmp_path)) == baseline_events
     assert {r["status"] for r in export(run_cli, config)} == {"active"}
 
-    # The site recovers: the removal is seen now, once.
+    # The site recovers: the removal is seen now, and confirmed by the next poll, once.
+    result = run_cli("poll", config=config)
+    assert result.code == 0 and counts(result.stdout) == (0, 0, 0, 0)
     result = run_cli("poll", config=config)
     assert result.code == 0 and counts(result.stdout) == (0, 0, 1, 0)
 
@@ -234,8 +238,11 @@ def test_soft_not_found_and_redirect_home_count_as_removed(site_server: FixtureS
     assert run_cli("poll", config=config).code == 0
     site.remove_report(site.sections[SECTION][-1].slug, how="soft")
     site.remove_report(site.sections[SECTION][-1].slug, how="home")
+    assert counts(run_cli("poll", config=config).stdout) == (0, 0, 0, 0)
     result = run_cli("poll", config=config)
     assert counts(result.stdout) == (0, 0, 2, 0)
+    removals = [e["removal"] for e in events(tmp_path) if e["kind"] == "removed"]
+    assert sorted(r["confirmed_by"] for r in removals) == ["not_found_page", "redirect"]
 
 
 @pytest.mark.parametrize("layout", ["modern"])

@@ -173,7 +173,9 @@ def test_kill_9_mid_poll_then_restart_loses_and_repeats_nothing(
     assert sorted(d["report"]["title"] for _, d in received) == sorted(r.title for r in added)
 
 
-def test_status_reports_overdue_when_the_site_is_down_for_two_intervals(tmp_path: Path, site: FixtureServer) -> None:
+def test_status_tells_the_current_failure_while_the_site_is_down_and_never_says_overdue(
+    tmp_path: Path, site: FixtureServer
+) -> None:
     config = write_config(tmp_path, site.url("/"), extra="")
     service = Service(config).start()
     try:
@@ -181,15 +183,38 @@ def test_status_reports_overdue_when_the_site_is_down_for_two_intervals(tmp_path
         healthy = cli(config, "status")
         assert healthy.returncode == 0 and "health:       ok" in healthy.stdout
         site.site.fail("/", 503, times=10_000)
-        wait_for(lambda: "health:       overdue" in health_line(cli(config, "status").stdout), what="overdue")
-        down = cli(config, "status")
-        assert down.returncode == 1, service.output()[-3000:] + down.stdout
-        assert "the last poll failed" in health_line(down.stdout) and "503" in down.stdout
+        wait_for(lambda: "the last poll failed" in health_line(cli(config, "status").stdout), what="the failure")
+        for _ in range(3):
+            down = cli(config, "status")
+            assert down.returncode == 1, service.output()[-3000:] + down.stdout
+            assert "overdue" not in down.stdout, "the service polls: nothing was missed"
+            trouble = next(line for line in down.stdout.splitlines() if line.startswith("trouble:"))
+            assert "503" in trouble
+            time.sleep(0.5)
         assert service.proc is not None and service.proc.poll() is None, "the service keeps running"
         site.site.clear_faults()  # the site is back
         wait_for(lambda: cli(config, "status").returncode == 0, limit=60, what="recovery")
     finally:
         assert service.stop()[0] == 0
+
+
+def test_status_says_overdue_when_a_poll_was_due_and_did_not_run(tmp_path: Path, site: FixtureServer) -> None:
+    config = write_config(tmp_path, site.url("/"), extra="")
+    service = Service(config).start()
+    try:
+        wait_for(lambda: any("new=23" in p for p in service.polls()), what="the baseline poll")
+        assert service.proc is not None
+        service.proc.send_signal(signal.SIGSTOP)  # the service hangs: its next poll never runs
+        try:
+            wait_for(lambda: "overdue: the poll due at" in cli(config, "status").stdout, limit=90, what="overdue")
+            assert cli(config, "status").returncode == 1
+        finally:
+            service.proc.send_signal(signal.SIGCONT)
+        wait_for(lambda: cli(config, "status").returncode == 0, limit=60, what="healthy again")
+    finally:
+        assert service.stop()[0] == 0
+    stopped = cli(config, "status")  # no service any more: no next poll is promised
+    assert "next poll:    no service running" in stopped.stdout and stopped.returncode == 0
 
 
 def test_offline_site_keeps_the_service_running_with_one_clear_line_per_poll(tmp_path: Path) -> None:

@@ -1,0 +1,165 @@
+"""Reading one report page for a poll: what to fetch (a Task) and what came of it (an Outcome).
+
+Network only: nothing here writes the archive. The poll stores the outcomes afterwards
+(jobs/poll.py), so a poll that cannot be trusted changes nothing.
+
+A page that looks changed is fetched once more, after the polite delay, before the change
+is believed: the lines that differ between the two fetches are noise (a counter, a clock,
+a token inside the body), remembered per report by their shape and left out of every later
+comparison. Whether a page is gone is decided by its answer (crawler.gone), and only for a
+page that yields no report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from crawler.errors import CrawlError
+from crawler.extract import extract_report
+from crawler.fetch import Fetcher
+from crawler.gone import NotFound, not_found_by_answer, not_found_page
+from crawler.models import Page, Report
+from crawler.profile import Selectors
+from jobs.diff import content_hash, noisy_shapes
+from storage.reports import KnownReport
+
+
+@dataclass(frozen=True)
+class Task:
+    """One report page to read: why, what is stored of it, how a list showed it."""
+
+    url: str
+    purpose: str  # new (listed, not stored) | recheck | unlisted (a complete walk missed it) | confirm (a verdict)
+    known: KnownReport | None = None
+    listed: tuple[str | None, str | None, str] | None = None  # (title, date, when) on the list
+    baseline: bool = False  # listed by the baseline walk: stored silently
+    attempts: int = 0  # earlier failed attempts (a new report whose page keeps failing)
+
+    @property
+    def asks_if_gone(self) -> bool:
+        """Read to learn whether it is gone: a not-found answer is the news, not a failure."""
+        return self.purpose in ("unlisted", "confirm")
+
+
+@dataclass(frozen=True)
+class Extracted:
+    task: Task
+    report: Report
+    etag: str | None
+    last_modified: str | None
+    noise: frozenset[str] = frozenset()  # the report's noisy line shapes, learnt ones included
+    changed: bool | None = None  # against the stored version, noise aside (None: nothing to compare)
+    confirmed: bool = False  # a second fetch confirmed what the first one showed
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        fields = self.report.fields()
+        del fields["url"]
+        return fields
+
+
+@dataclass(frozen=True)
+class NotModified:
+    task: Task
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
+class Gone:
+    task: Task
+    verdict: NotFound
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    task: Task
+    error: str
+
+
+Outcome = Extracted | NotModified | Gone | Unreadable
+
+
+def is_failure(outcome: Outcome) -> bool:
+    """An attempt that went wrong (a gone page is wrong unless we asked whether it is gone)."""
+    if isinstance(outcome, Unreadable):
+        return True
+    return isinstance(outcome, Gone) and not outcome.task.asks_if_gone
+
+
+def why(outcome: Outcome) -> str:
+    if isinstance(outcome, Unreadable):
+        return outcome.error
+    return str(outcome.verdict) if isinstance(outcome, Gone) else ""
+
+
+@dataclass
+class Reader:
+    """Reads tasks with one poll's fetcher. ``stored_fields(url)`` gives the fields of a report's
+    current version (read only when a page looks changed)."""
+
+    fetcher: Fetcher
+    home_url: str
+    selectors: Selectors
+    stored_fields: Callable[[str], dict[str, Any] | None]
+    confirms: int = 0  # second fetches made to confirm a change
+
+    def read(self, task: Task) -> Outcome:
+        known = task.known
+        try:
+            if task.purpose == "recheck" and known is not None:
+                page = self.fetcher.get(task.url, etag=known.etag, last_modified=known.last_modified)
+            else:
+                page = self.fetcher.get(task.url)
+        except CrawlError as exc:
+            return Unreadable(task, str(exc))
+        if page.not_modified:
+            return NotModified(task, page.etag, page.last_modified)
+        first = self._report(task, page)
+        if not isinstance(first, Extracted) or known is None or known.status != "active":
+            return first
+        fields = first.fields
+        if content_hash(fields) == known.content_hash:
+            return _with(first, noise=known.noise, changed=False)
+        old = self.stored_fields(task.url) or {}
+        if known.noise and content_hash(fields, known.noise) == content_hash(old, known.noise):
+            return _with(first, noise=known.noise, changed=False)
+        return self._confirm(task, first, old)
+
+    def _report(self, task: Task, page: Page) -> Outcome:
+        gone = not_found_by_answer(page, self.home_url)
+        if gone:
+            return Gone(task, gone)
+        if page.status != 200:
+            return Unreadable(task, f"HTTP {page.status}")
+        report = extract_report(page, self.selectors)
+        template = not_found_page(page, report if report.usable else None)
+        if template:
+            return Gone(task, template)
+        if report.usable:
+            return Extracted(task, report, page.etag, page.last_modified)
+        return Unreadable(task, "extraction failed: " + "; ".join(report.blocking_problems or report.problems))
+
+    def _confirm(self, task: Task, first: Extracted, old: dict[str, Any]) -> Outcome:
+        """Fetch once more: what differs between the two fetches is noise; what differs from the
+        stored version in both is a change."""
+        self.confirms += 1
+        try:
+            page = self.fetcher.get(task.url)
+        except CrawlError as exc:
+            return Unreadable(task, f"the change could not be confirmed: {exc}")
+        second = self._report(task, page)
+        if isinstance(second, Unreadable):
+            return Unreadable(task, f"the change could not be confirmed: {second.error}")
+        if not isinstance(second, Extracted):
+            return second
+        assert task.known is not None
+        noise = task.known.noise | noisy_shapes(first.fields["text"], second.fields["text"])
+        changed = content_hash(second.fields, noise) != content_hash(old, noise)
+        return _with(second, noise=noise, changed=changed, confirmed=True)
+
+
+def _with(outcome: Extracted, **changes: Any) -> Extracted:
+    return replace(outcome, **changes)
