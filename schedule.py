@@ -24,20 +24,20 @@ from crawler.fetch import Fetcher
 from crawler.listing import parse_listing
 from crawler.models import Report
 from crawler.walk import walk_section
+from domain.change import diff_order, text_diff
+from domain.trouble import Problem, ProblemKind
 from jobs.config import VERSION, Config, ConfigError, config_warnings, http_url, load_config
 from jobs.cycle import poll_cycle
 from jobs.deliver import deliver_pass, find_watcher, ping_all
-from jobs.diff import COMPARED_FIELDS, text_diff
 from jobs.export import write_export
 from jobs.logs import setup_logging
 from jobs.poll import PollResult, iso, utcnow
 from jobs.service import Service
 from jobs.status import format_status, status
 from jobs.watchers import Writer, all_watchers, open_reader, open_writer
+from storage.archive import Archive
 from storage.errors import ArchiveError, ArchiveNeedsUpgrade, ArchiveUnreachable, describe
 from storage.lock import ArchiveBusy, holder
-from storage.outbox import Outbox
-from storage.reports import Store
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
@@ -121,10 +121,10 @@ class App:
             self._writer = open_writer(self.config, command, iso(utcnow()))
         return self._writer
 
-    def store(self, command: str) -> Store:
-        return self.writer(command).store
+    def archive(self, command: str) -> Archive:
+        return self.writer(command).archive
 
-    def reader(self) -> Store:
+    def reader(self) -> Archive:
         """The archive for a read-only command: never created, migrated or written."""
         db = self.config.storage.db
         try:
@@ -176,11 +176,15 @@ def extract(app: App, url: str) -> None:
         try:
             page = fetcher.get(url)
         except BlockedError as exc:
-            _dump(Report(url, None, None, None, "", problems=(f"challenge page ({exc.waf})",)).as_dict())
+            _dump(Report.unusable(url, Problem(f"challenge page ({exc.waf})", ProblemKind.CHALLENGE)).as_dict())
             raise
         if page.status != 200:
-            problem = "not found" if page.status in (404, 410) else "not a report page"
-            _dump(Report(page.final_url, None, None, None, "", problems=(f"{problem} (HTTP {page.status})",)).as_dict())
+            gone = page.status in (404, 410)
+            problem = Problem(
+                f"{'not found' if gone else 'not a report page'} (HTTP {page.status})",
+                ProblemKind.NOT_FOUND if gone else ProblemKind.PAGE_FAILED,
+            )
+            _dump(Report.unusable(page.final_url, problem).as_dict())
             raise Failed(f"{url}: HTTP {page.status}")
         report = extract_report(page, selectors)
     _dump(report.as_dict())
@@ -256,10 +260,10 @@ def poll(app: App) -> None:
     """Poll the section once now: store new, changed and removed reports.
 
     Exit 0 when the list walk was complete, 1 when the poll failed."""
-    store = app.store("poll")
-    result, delivered = poll_cycle(app.config, store)
+    archive = app.archive("poll")
+    result, delivered = poll_cycle(app.config, archive)
     if delivered.sent or delivered.failed or delivered.gave_up:
-        click.echo(delivered.summary(Outbox(store.db).counts()["pending"]), err=True)
+        click.echo(delivered.summary(archive.outbox.counts()["pending"]), err=True)
     _print_poll(result)
     if not result.ok:
         raise Failed(f"poll failed: {result.error}")
@@ -272,7 +276,7 @@ def poll(app: App) -> None:
 @command_errors
 def export(app: App, fmt: str, output: str | None) -> None:
     """Every stored report (removed ones too), latest version, oldest first."""
-    rows = app.reader().export_rows()
+    rows = app.reader().queries.export_rows()
     if output:
         with open(output, "w", encoding="utf-8", newline="") as out:
             count = write_export(rows, fmt, out)
@@ -288,14 +292,14 @@ def export(app: App, fmt: str, output: str | None) -> None:
 @command_errors
 def history(app: App, url: str, as_json: bool) -> None:
     """Every stored version of one report, with its time and the fields that changed."""
-    store = app.reader()
-    versions = store.versions(url)
+    queries = app.reader().queries
+    versions = queries.versions(url)
     if not versions:
         raise Failed(f"{url}: no such report in the archive")
-    events = store.events(url)
-    entries = history_entries(versions, events)
+    events = queries.events(url)
+    entries = queries.history(url)
     if as_json:
-        status = store.report_status(url)["status"]
+        status = queries.report_status(url)["status"]
         _dump({"url": url, "status": status, "entries": entries, "versions": versions, "events": events})
         return
     by_version = {v["version"]: v for v in versions}
@@ -315,42 +319,13 @@ def history(app: App, url: str, as_json: bool) -> None:
             click.echo(f"restored   {at}  (version {number}, {what})")
 
 
-def history_entries(versions: list[dict[str, Any]], events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Versions, removals and restores in the order they happened: the events' order (times
-    are kept to the second), a version where the event that brought it stands, and a version
-    no event brought (none yet) where its time puts it."""
-    by_version = {v["version"]: v for v in versions}
-
-    def version_entry(number: int) -> dict[str, Any]:
-        v = by_version[number]
-        return {"kind": "version", "at": v["stored_at"], "version": number, "changed_fields": v["changed_fields"]}
-
-    entries: list[dict[str, Any]] = []
-    shown: set[int] = set()
-    for e in sorted(events, key=lambda e: e["id"]):
-        if e["kind"] != "removed" and e["version"] not in shown and e["version"] in by_version:
-            entries.append(version_entry(e["version"]))
-            shown.add(e["version"])
-        if e["kind"] in ("removed", "restored"):
-            entry = {"kind": e["kind"], "at": e["occurred_at"], "version": e["version"]}
-            entry["changed_fields"] = sorted(e["changes"])
-            if e.get("removal"):
-                entry["removal"] = e["removal"]
-            entries.append(entry)
-    for number in sorted(set(by_version) - shown):
-        entry = version_entry(number)
-        at = next((i for i, other in enumerate(entries) if other["at"] > entry["at"]), len(entries))
-        entries.insert(at, entry)
-    return entries
-
-
 @cli.command()
 @click.argument("url")
 @pass_app
 @command_errors
 def diff(app: App, url: str) -> None:
     """The latest change of one report: every changed field, the text as a unified diff."""
-    versions = app.reader().versions(url)
+    versions = app.reader().queries.versions(url)
     if not versions:
         raise Failed(f"{url}: no such report in the archive")
     changed = [v for v in versions if v["changed_fields"]]
@@ -360,7 +335,7 @@ def diff(app: App, url: str) -> None:
     new = changed[-1]
     old = next(v for v in versions if v["version"] == new["version"] - 1)
     click.echo(f"{url}: version {old['version']} -> {new['version']} ({new['stored_at']})")
-    for name in COMPARED_FIELDS:
+    for name in diff_order():
         if name not in new["changed_fields"]:
             continue
         if name == "text":
@@ -435,7 +410,7 @@ def deliver(app: App, retry_failed: bool, watcher_name: str | None) -> None:
             known = ", ".join(f"{w.name or w.label} ({w.id})" for w in watchers) or "none configured"
             raise ConfigError(f"deliver: no watcher {watcher_name!r} (watchers: {known})")
         watchers = (found,)
-    outbox = Outbox(app.store("deliver").db)
+    outbox = app.archive("deliver").outbox
     if retry_failed:
         count = outbox.requeue_failed([w.id for w in watchers], iso(utcnow()))
         click.echo(f"deliver: {count} failed deliveries queued again", err=True)
@@ -468,7 +443,7 @@ def notify_test(app: App) -> None:
 @command_errors
 def outbox(app: App, as_json: bool) -> None:
     """Pending and failed deliveries (never a secret)."""
-    box = Outbox(app.reader().db)
+    box = app.reader().outbox
     rows = box.undelivered()
     if as_json:
         _dump(rows)

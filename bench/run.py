@@ -40,8 +40,8 @@ from fixturesite.server import FixtureServer  # noqa: E402
 from fixturesite.site import FixtureSite  # noqa: E402
 from jobs.config import Config, config_from_dict  # noqa: E402
 from jobs.poll import PollResult, run_poll  # noqa: E402
-from jobs.watchers import open_store  # noqa: E402
-from storage.reports import Store  # noqa: E402
+from jobs.watchers import open_archive  # noqa: E402
+from storage.archive import Archive  # noqa: E402
 
 SECTION = "监督工作"
 START = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC)
@@ -75,7 +75,7 @@ def make_config(base_url: str, db: Path, **crawl: str) -> Config:
     )
 
 
-def poll(config: Config, store: Store, clock: Clock) -> PollResult:
+def poll(config: Config, store: Archive, clock: Clock) -> PollResult:
     result = run_poll(config, store, clock=clock, sleep=lambda s: None)
     if not result.ok:
         raise RuntimeError(result.error)
@@ -98,7 +98,7 @@ def requests_per_poll(runs: int = 3) -> None:
             site = FixtureSite("trs", validators=validators)
             with FixtureServer(site) as server, tempfile.TemporaryDirectory() as tmp:
                 config = make_config(server.base_url, Path(tmp) / "b.db")
-                store = open_store(config, START.isoformat())
+                store = open_archive(config, START.isoformat())
                 clock = Clock()
                 poll(config, store, clock)
                 record(f"baseline poll ({tag})", site)
@@ -244,7 +244,7 @@ def extraction(runs: int = 5) -> None:
 
 
 # -- 3. cost against archive size ---------------------------------------------------------------------
-def _fill(store: Store, count: int, now: str) -> None:
+def _fill(store: Archive, count: int, now: str) -> None:
     """Synthetic reports, inserted directly: realistic text, one version each, never due."""
     site = FixtureSite("modern")
     sample = [r for r in site.sections[SECTION]]
@@ -273,7 +273,7 @@ class SqliteWork:
 
     STEP = 100
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Archive) -> None:
         self.conn = store.db.conn
         self.reset()
         self.conn.set_progress_handler(self._step, self.STEP)
@@ -303,7 +303,7 @@ def archive_size(runs: int = 31) -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 db = Path(tmp) / "a.db"
                 config = make_config(server.base_url, db)
-                store = open_store(config, START.isoformat())
+                store = open_archive(config, START.isoformat())
                 clock = Clock()
                 poll(config, store, clock)  # the fixture's own 23 reports, and the list validators
                 _fill(store, count, START.isoformat())
@@ -330,7 +330,7 @@ def archive_size(runs: int = 31) -> None:
                 }
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "size.db"
-            store = open_store(make_config(server.base_url, db), START.isoformat())
+            store = open_archive(make_config(server.base_url, db), START.isoformat())
             before = db.stat().st_size
             _fill(store, 1_000, START.isoformat())
             store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -362,7 +362,7 @@ sys.path.insert(0, sys.argv[1])
 from bench.run import Clock, make_config, poll
 from fixturesite.server import FixtureServer
 from fixturesite.site import FixtureSite
-from jobs.watchers import open_store
+from jobs.watchers import open_archive
 
 def rss_kb():
     for line in open("/proc/self/status"):
@@ -371,7 +371,7 @@ def rss_kb():
 
 with FixtureServer(FixtureSite("trs")) as server, tempfile.TemporaryDirectory() as tmp:
     config = make_config(server.base_url, Path(tmp) / "m.db")
-    store = open_store(config, "2026-11-25T08:00:00+00:00")
+    store = open_archive(config, "2026-11-25T08:00:00+00:00")
     clock = Clock()
     poll(config, store, clock)  # the baseline
     clock.now += dt.timedelta(minutes=30)

@@ -1,11 +1,8 @@
 """Text normalisation shared by extraction and change detection.
 
-Two different jobs live here on purpose, so they never drift apart:
-
-* ``collapse`` / ``squeeze_cjk`` make stored text tidy while keeping the page's
-  own characters (full-width brackets stay full-width);
-* ``normalise_for_hash`` is for comparing only: NFKC, every kind of space, runs
-  of whitespace. Stored fields never go through it.
+``collapse`` / ``squeeze_cjk`` make stored text tidy while keeping the page's own
+characters (full-width brackets stay full-width). Comparing two versions is another
+job, with its own normalisation (NFKC): domain/change.py.
 
 It also knows what page chrome looks like as a line of text (breadcrumbs, meta
 lines, print/close links, counters, footers), so the extractor can drop it.
@@ -14,7 +11,6 @@ lines, print/close links, counters, footers), so the extractor can drop it.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 # Every space a page uses: ASCII whitespace, no-break, ideographic, the en/em family, zero-widths.
 _SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
@@ -42,11 +38,6 @@ def squeeze_cjk(text: str) -> str:
 
 def remove_spaces(text: str) -> str:
     return _SPACES.sub("", text)
-
-
-def normalise_for_hash(text: str) -> str:
-    """The form two versions are compared in: NFKC, all spaces one space, trimmed."""
-    return collapse(unicodedata.normalize("NFKC", text))
 
 
 # -- page chrome as lines of text -------------------------------------------------------------------

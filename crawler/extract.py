@@ -32,6 +32,8 @@ from crawler.dom import (
 from crawler.errors import MarkupTooDeep
 from crawler.models import CREDIT_KEYS, MIN_BODY_CHARS, Attachment, Page, Report
 from crawler.profile import Selectors
+from domain.report import FIELDS
+from domain.trouble import Problem, ProblemKind
 
 _C = r"\s*[:：]\s*"
 STRONG_DATE_LABEL = re.compile(
@@ -64,7 +66,7 @@ def extract_report(page: Page, selectors: Selectors | None = None) -> Report:
     try:
         tree = parse(page.text)
     except MarkupTooDeep as exc:
-        return Report(page.final_url, None, None, None, "", problems=(str(exc),))
+        return Report.unusable(page.final_url, Problem(str(exc), ProblemKind.TOO_DEEP))
     meta = _meta_tags(tree)
     title_tag = text_of(tree.css_first("title"))
     strip_invisible(tree)
@@ -73,7 +75,7 @@ def extract_report(page: Page, selectors: Selectors | None = None) -> Report:
             node.decompose()
     root = tree.body
     if root is None:
-        return Report(page.final_url, None, None, None, "", problems=("no body: the page has no <body>",))
+        return Report.unusable(page.final_url, Problem("no body: the page has no <body>", ProblemKind.NO_BODY))
 
     body_node = _select(tree, sel.body) or find_body(root)
     doc = lines_of(root, body_node)
@@ -90,13 +92,13 @@ def extract_report(page: Page, selectors: Selectors | None = None) -> Report:
     text = "\n".join(text_lines)
     problems = []
     if not title:
-        problems.append("no title found")
+        problems.append(Problem("no title found", ProblemKind.NO_TITLE))
     if not published:
-        problems.append("no date found")
+        problems.append(Problem("no date found", ProblemKind.NO_DATE))
     if not text:
-        problems.append("no body: no report text on the page")
+        problems.append(Problem("no body: no report text on the page", ProblemKind.NO_BODY))
     elif len(text) < MIN_BODY_CHARS:
-        problems.append(f"body under {MIN_BODY_CHARS} characters ({len(text)})")
+        problems.append(Problem(f"body under {MIN_BODY_CHARS} characters ({len(text)})", ProblemKind.SHORT_BODY))
     return Report(
         url=page.final_url,
         title=title,
@@ -106,6 +108,7 @@ def extract_report(page: Page, selectors: Selectors | None = None) -> Report:
         attachments=tuple(attachments),
         credits=credits,
         problems=tuple(problems),
+        extra={f.name: f.extract(page, tree) for f in FIELDS if f.extract is not None},
     )
 
 

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
-import functools
 import socket
-import ssl
 import threading
 import time
 import zlib
@@ -26,7 +24,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-import certifi
 import httpx
 from protego import Protego
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
@@ -35,6 +32,8 @@ from crawler.challenge import detect_challenge
 from crawler.charset import decode_html
 from crawler.errors import BlockedError, FetchError, Interrupted, OffSiteError, RobotsDisallowed, TooLargeError
 from crawler.models import Page
+from domain.fetchlog import FetchRecord
+from domain.tls import tls_context
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
@@ -53,17 +52,6 @@ class FetchSettings:
     max_redirects: int = 10
 
 
-@dataclass(frozen=True)
-class FetchRecord:
-    """One HTTP exchange, for the fetch log."""
-
-    url: str
-    status: int | None
-    nbytes: int
-    seconds: float
-    error: str | None = None
-
-
 @dataclass
 class _Retryable(Exception):
     message: str
@@ -72,18 +60,6 @@ class _Retryable(Exception):
 
     def __str__(self) -> str:
         return self.message
-
-
-@functools.cache
-def tls_context(verify: bool) -> ssl.SSLContext:
-    """One TLS context per setting for the process: building one (and loading the CA
-    bundle) costs more CPU than an idle poll's whole request, and a fresh one per poll
-    also fragments memory over months of polls."""
-    context = ssl.create_default_context(cafile=certifi.where())
-    if not verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 DEFAULT_PORTS = {"http": 80, "https": 443}

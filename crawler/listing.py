@@ -21,6 +21,7 @@ from crawler.errors import MarkupTooDeep
 from crawler.fetch import same_site
 from crawler.models import Listing, ListingEntry, Page
 from crawler.paging import PAGER_TEXTS, find_pages
+from domain.trouble import Problem, ProblemKind
 
 ROW_TAGS = ("li", "tr", "dd", "dt")
 ELLIPSIS = ("…", "...", "..", "⋯")
@@ -58,7 +59,7 @@ def parse_listing(page: Page, item_selector: str | None = None, prefer: str | No
     try:
         tree = parse(page.text)
     except MarkupTooDeep as exc:
-        return Listing(page.final_url, (), problems=(str(exc),))
+        return Listing(page.final_url, (), problems=(Problem(str(exc), ProblemKind.TOO_DEEP),))
     pager = find_pages(tree, page.text, page.final_url)
     strip_invisible(tree)
     pager_pages = set(pager.next_pages)
@@ -71,11 +72,11 @@ def parse_listing(page: Page, item_selector: str | None = None, prefer: str | No
     problems = []
     if not items:
         if any(marker in page.text for marker in _SCRIPT_LISTS):
-            problems.append("items loaded by script: the page has no item markup")
+            problems.append(Problem("items loaded by script: the page has no item markup", ProblemKind.ITEMS_BY_SCRIPT))
         else:
-            problems.append("no items found on the list page")
+            problems.append(Problem("no items found on the list page", ProblemKind.NO_ITEMS))
     elif all(i.date is None for i in items):
-        problems.append("no dates found next to the items")
+        problems.append(Problem("no dates found next to the items", ProblemKind.NO_ITEM_DATES))
     next_pages = tuple(p for p in pager.next_pages if same_site(_host(p), _host(page.final_url)))
     return Listing(page.final_url, tuple(items), next_pages, pager.total_pages, tuple(problems), container)
 

@@ -18,10 +18,11 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from crawler.errors import CrawlError
+from crawler.errors import BlockedError, CrawlError
 from crawler.fetch import Fetcher
 from crawler.listing import parse_listing
 from crawler.models import Listing, ListingEntry
+from domain.trouble import Problem, ProblemKind
 
 
 @dataclass
@@ -69,7 +70,7 @@ class WalkResult:
     pages: tuple[str, ...]  # list pages read by this call, in order
     complete: bool  # the walk reached its end (every list page read, without error)
     total_pages: int | None
-    problems: tuple[str, ...]
+    problems: tuple[Problem, ...]
     not_modified: bool = False  # the first page answered 304: the list has not changed
     validators: tuple[str | None, str | None] = (None, None)  # the first page's ETag, Last-Modified
     first_status: int | None = None  # HTTP status of the first page read (None: no answer)
@@ -97,13 +98,15 @@ def walk_pages(
     seen_items: set[str] = set()
     items: list[ListingEntry] = []
     pages: list[str] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     complete = False
     validators: tuple[str | None, str | None] = (None, None)
     first_status: int | None = None
     while cursor.queue:
         if len(pages) >= max_pages:
-            problems.append(f"stopped at max_list_pages ({max_pages}); more list pages remain")
+            problems.append(
+                Problem(f"stopped at max_list_pages ({max_pages}); more list pages remain", ProblemKind.MAX_PAGES)
+            )
             break
         url = cursor.queue[0]
         if url in cursor.seen:  # reached already, under another URL (a redirect)
@@ -115,7 +118,8 @@ def walk_pages(
         try:
             page = fetcher.get(url, etag=etag, last_modified=last_modified) if first else fetcher.get(url)
         except CrawlError as exc:
-            problems.append(str(exc))
+            kind = ProblemKind.CHALLENGE if isinstance(exc, BlockedError) else ProblemKind.PAGE_FAILED
+            problems.append(Problem(str(exc), kind))
             break
         if first:
             first_status = page.status
@@ -123,10 +127,10 @@ def walk_pages(
             if page.not_modified:
                 return WalkResult((), (page.final_url,), False, None, (), True, (etag, last_modified), 304)
         if page.status != 200:
-            problems.append(f"{url}: list page answered HTTP {page.status}")
+            problems.append(Problem(f"{url}: list page answered HTTP {page.status}", ProblemKind.PAGE_FAILED))
             break
         listing = parse_listing(page, item_selector, prefer=cursor.container)
-        problems.extend(f"{page.final_url}: {p}" for p in listing.problems)
+        problems.extend(p.about(page.final_url) for p in listing.problems)
         if not listing.items:
             break
         new = [i for i in listing.items if i.url not in seen_items]

@@ -1,54 +1,53 @@
 """Operators hear about trouble with the poll itself: one message when it starts, one
 when it clears, not one per poll.
 
-Trouble is: the section can no longer be found, a list page yields zero reports,
-most report pages fail extraction (the layout changed), challenge pages, or
-``[notify] alert_after_failures`` polls failed in a row for any other reason.
+Trouble is (domain.trouble.Trouble): the section can no longer be found, a list page
+yields zero reports, most report pages fail extraction (the layout changed), challenge
+pages, or ``[notify] alert_after_failures`` polls failed in a row for any other reason.
+The poll says which kind it ran into; nothing here reads the words of an error.
 """
 
 from __future__ import annotations
 
+from domain.events import Alert, AlertKind
+from domain.trouble import Trouble
 from jobs.config import Config
 from jobs.poll import PollResult
-from storage.outbox import Outbox
-from storage.reports import Store
+from storage.archive import Archive
 
 TROUBLE_KEY = "trouble"
-_KINDS = (  # the first marker found in the poll's error wins
-    ("challenge page", "the site answers with challenge pages"),
-    ("section can no longer be found", "section not found"),
-    ("zero reports", "list page yields zero reports"),
-    ("report pages failed", "extraction fails on most pages (layout changed?)"),
-)
 
 
 def classify(result: PollResult, failed_in_a_row: int, threshold: int) -> str | None:
-    """The kind of trouble this poll shows, or None."""
+    """The trouble this poll shows (a Trouble value), or None."""
     if result.ok:
         return None
-    for marker, category in _KINDS:
-        if marker in (result.error or ""):
-            return category
+    if result.trouble is not None:
+        return str(result.trouble)
     if failed_in_a_row >= threshold:
-        return "polls keep failing"
+        return str(Trouble.KEEPS_FAILING)
     return None
 
 
-def update_trouble(config: Config, store: Store, result: PollResult, now: str) -> str | None:
+def update_trouble(config: Config, archive: Archive, result: PollResult, now: str) -> str | None:
     """Record the current trouble and queue a message to the [[alerts]] watchers when it
     starts, changes or clears. Returns the current trouble (None when all is well)."""
-    current = store.state(TROUBLE_KEY)
-    category = classify(result, store.failed_polls_in_a_row(), config.notify.alert_after_failures)
-    recipients = [w.id for w in config.alerts]
-    outbox = Outbox(store.db)
+    current = archive.state.get(TROUBLE_KEY)
+    category = classify(result, archive.polls.failed_in_a_row(), config.notify.alert_after_failures)
     if category and category != current:
-        outbox.add_alert("trouble", category, f"{category}: {result.error}", now, recipients)
-        store.set_state(TROUBLE_KEY, category, now)
-        store.set_state("trouble_since", now, now)
+        alert = Alert(AlertKind.TROUBLE, category, f"{category}: {result.error}", now)
+        _raise_alert(config, archive, alert, category, now)
         return category
     if current and result.ok:
-        outbox.add_alert("recovered", current, f"cleared ({current}): {result.summary()}", now, recipients)
-        store.set_state(TROUBLE_KEY, None, now)
-        store.set_state("trouble_since", None, now)
+        alert = Alert(AlertKind.RECOVERED, current, f"cleared ({current}): {result.summary()}", now)
+        _raise_alert(config, archive, alert, None, now)
         return None
     return current
+
+
+def _raise_alert(config: Config, archive: Archive, alert: Alert, trouble: str | None, now: str) -> None:
+    with archive.transaction():
+        alert_id = archive.outbox.add_alert(alert)
+        archive.outbox.enqueue([w.id for w in config.alerts], now, alert_id=alert_id)
+        archive.state.set(TROUBLE_KEY, trouble, now)
+        archive.state.set("trouble_since", now if trouble else None, now)

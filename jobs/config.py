@@ -8,18 +8,32 @@ adding a field.
 
 from __future__ import annotations
 
-import email.utils
-import hashlib
 import os
-import re
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from crawler.fetch import FetchSettings
 from crawler.profile import ProfileError, Selectors, load_profile
+from domain.values import (
+    EVENT_KINDS,
+    boolean,
+    duration,
+    event_kinds,
+    header_text,
+    http_url,
+    non_negative_int,
+    path,
+    positive_duration,
+    positive_int,
+    proxy_url,
+    setting,
+    size,
+    text,
+)
+from notify.base import CHANNELS, ChannelError, Watcher, channel
 
 VERSION = "0.3.0"
 PROJECT_URL = "https://github.com/ayrdw-watch/ayrdw-watch"
@@ -31,238 +45,53 @@ class ConfigError(Exception):
     """A bad config file or value: ``str(err)`` is the one line the user sees."""
 
 
-# -- value parsers: TOML value -> Python value, ValueError("why") when wrong -------------------------
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
-_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", re.I)
-_SIZE_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
-
-
-MAX_DURATION = 366 * 86400.0  # a year: anything longer is a typo (and overflows the scheduler)
-
-
-def duration(value: Any) -> float:
-    """ "30m", "1s", "24h", "500ms", "0s" -> seconds."""
-    m = _DURATION.match(value) if isinstance(value, str) else None
-    if not m:
-        raise ValueError(f'expected a duration like "30s", "30m" or "24h", got {value!r}')
-    seconds = float(m.group(1)) * _DURATION_UNITS[m.group(2)]
-    if seconds > MAX_DURATION:
-        raise ValueError(f"at most a year (366d), got {value!r}")
-    return seconds
-
-
-def positive_duration(value: Any) -> float:
-    seconds = duration(value)
-    if seconds <= 0:
-        raise ValueError(f"must be longer than 0s, got {value!r}")
-    return seconds
-
-
-def size(value: Any) -> int:
-    """ "5MB", "512KB", 1000000 -> bytes."""
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    m = _SIZE.match(value) if isinstance(value, str) else None
-    if not m or float(m.group(1)) <= 0:
-        raise ValueError(f'expected a size like "5MB" or "512KB", got {value!r}')
-    return int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "b").lower()])
-
-
-def positive_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"expected a whole number of at least 1, got {value!r}")
-    return value
-
-
-def non_negative_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"expected a whole number of at least 0, got {value!r}")
-    return value
-
-
-def boolean(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"expected true or false, got {value!r}")
-    return value
-
-
-def text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"expected a non-empty string, got {value!r}")
-    return value.strip()
-
-
-def header_text(value: Any) -> str:
-    """Text that ends up in a mail header: one line (a CR or LF would start a header of its own)."""
-    value = text(value)
-    if "\r" in value or "\n" in value:
-        raise ValueError("must be one line (no line breaks: it goes into a mail header)")
-    return value
-
-
-def secret_text(value: Any) -> str:
-    """A secret: checked like text, and never repeated in an error."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"expected a non-empty string, got a {type(value).__name__} (the value is not shown)")
-    return value.strip()
-
-
-def http_url(value: Any) -> str:
-    value = text(value)
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
-    return value
-
-
-def proxy_url(value: Any) -> str:
-    value = text(value)
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
-        raise ValueError(f"expected a proxy URL like http://host:port, got {value!r}")
-    return value
-
-
-def path(value: Any) -> Path:
-    return Path(text(value))  # made relative to the config file by load_config
-
-
-def _field(default: Any, parse: Any, key: str | None = None, secret: bool = False) -> Any:
-    """A config field: its parser, the TOML key when it is not the field name, and
-    whether it is a secret (kept out of repr, so it never reaches a log line)."""
-    return field(default=default, metadata={"parse": parse, "key": key}, repr=not secret)
-
-
-EVENT_KINDS = ("new", "changed", "removed", "restored")
-_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-
-
-def event_kinds(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value or any(v not in EVENT_KINDS for v in value):
-        raise ValueError(f"expected a list drawn from {list(EVENT_KINDS)}, got {value!r}")
-    return tuple(dict.fromkeys(value))
-
-
-def email_address(value: Any) -> str:
-    value = header_text(value)
-    _, address = email.utils.parseaddr(value)
-    if not _EMAIL.match(address):
-        raise ValueError(f"expected an email address, got {value!r}")
-    return value
-
-
-def email_list(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not value:
-        raise ValueError(f"expected a list of email addresses, got {value!r}")
-    return tuple(email_address(v) for v in value)
-
-
-def port(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
-        raise ValueError(f"expected a port number (1-65535), got {value!r}")
-    return value
-
-
-def env_name(value: Any) -> str:
-    value = text(value)
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
-        raise ValueError(f"expected the name of an environment variable, got {value!r}")
-    return value
-
-
 # -- the tables ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SiteConfig:
-    url: str = _field("http://www.ayrdw.gov.cn/", http_url)
-    section: str = _field("监督工作", text)
-    list_url: str | None = _field(None, http_url)
-    profile: Path | None = _field(None, path)
+    url: str = setting("http://www.ayrdw.gov.cn/", http_url)
+    section: str = setting("监督工作", text)
+    list_url: str | None = setting(None, http_url)
+    profile: Path | None = setting(None, path)
 
 
 @dataclass(frozen=True)
 class CrawlConfig:
-    delay: float = _field(1.0, duration)
-    timeout: float = _field(20.0, positive_duration)
-    max_bytes: int = _field(5_000_000, size)
-    max_list_pages: int = _field(200, positive_int)
-    user_agent: str = _field(DEFAULT_USER_AGENT, text)
-    proxy: str | None = _field(None, proxy_url)
-    verify_tls: bool = _field(True, boolean)
-    retries: int = _field(2, non_negative_int)
-    retry_backoff: float = _field(2.0, duration)
-    max_retry_wait: float = _field(60.0, duration)  # the longest wait between attempts; a longer Retry-After fails
-    recheck: float = _field(86400.0, duration)
+    delay: float = setting(1.0, duration)
+    timeout: float = setting(20.0, positive_duration)
+    max_bytes: int = setting(5_000_000, size)
+    max_list_pages: int = setting(200, positive_int)
+    user_agent: str = setting(DEFAULT_USER_AGENT, text)
+    proxy: str | None = setting(None, proxy_url)
+    verify_tls: bool = setting(True, boolean)
+    retries: int = setting(2, non_negative_int)
+    retry_backoff: float = setting(2.0, duration)
+    max_retry_wait: float = setting(60.0, duration)  # the longest wait between attempts; a longer Retry-After fails
+    recheck: float = setting(86400.0, duration)
 
 
 @dataclass(frozen=True)
 class StorageConfig:
-    db: Path = _field(Path("ayrdw.db"), path)
+    db: Path = setting(Path("ayrdw.db"), path)
 
 
 @dataclass(frozen=True)
 class ScheduleConfig:
-    interval: float = _field(1800.0, positive_duration)
-    deliver_interval: float = _field(60.0, positive_duration)  # the delivery pass between polls
-    progress_every: float = _field(30.0, positive_duration)  # a progress log line while a poll runs
-
-
-@dataclass(frozen=True)
-class SmtpConfig:
-    host: str | None = _field(None, text)
-    port: int = _field(25, port)
-    starttls: bool = _field(False, boolean)
-    ssl: bool = _field(False, boolean)
-    user: str | None = _field(None, text)
-    password: str | None = _field(None, secret_text, secret=True)
-    password_env: str | None = _field(None, env_name)
-    sender: str = _field("ayrdw-watch <ayrdw-watch@localhost>", email_address, key="from")
-    timeout: float = _field(30.0, positive_duration)
+    interval: float = setting(1800.0, positive_duration)
+    deliver_interval: float = setting(60.0, positive_duration)  # the delivery pass between polls
+    progress_every: float = setting(30.0, positive_duration)  # a progress log line while a poll runs
 
 
 @dataclass(frozen=True)
 class NotifyConfig:
-    on_baseline: bool = _field(False, boolean)  # the first poll is silent by default
-    events: tuple[str, ...] = _field(EVENT_KINDS, event_kinds)
-    max_attempts: int = _field(10, positive_int)  # then the delivery is marked failed (shown by `outbox`)
-    retry_backoff: float = _field(120.0, positive_duration)  # the second retry's wait, doubling
-    max_retry_wait: float = _field(14400.0, positive_duration)  # the longest wait; dead letters are probed this often
-    digest_over: int = _field(5, positive_int)  # more events than this for one email watcher: one digest
-    timeout: float = _field(15.0, positive_duration)  # every send
-    subject_prefix: str = _field("[监督工作]", header_text)
-    alert_after_failures: int = _field(3, positive_int)  # polls failed in a row before operators hear
-
-
-@dataclass(frozen=True)
-class WatcherConfig:
-    """One recipient of events: a webhook URL or email addresses."""
-
-    kind: str
-    url: str | None = None
-    secret: str | None = field(default=None, repr=False)
-    to: tuple[str, ...] = ()
-    events: tuple[str, ...] | None = None  # None: [notify] events
-    name: str | None = None
-    role: str = "watcher"  # or "alert": an operator hearing about trouble
-
-    @property
-    def id(self) -> str:
-        """Stable across restarts: the kind and where it sends (not the secret)."""
-        target = self.url if self.kind == "webhook" else ",".join(sorted(a.lower() for a in self.to))
-        digest = hashlib.sha256(f"{self.role}|{self.kind}|{target}".encode()).hexdigest()[:12]
-        return f"{self.kind}-{digest}"
-
-    @property
-    def label(self) -> str:
-        """For logs and `outbox`: no secret, no URL path or query (webhook paths often carry tokens)."""
-        if self.name:
-            return self.name
-        if self.kind == "webhook":
-            parts = urlsplit(self.url or "")
-            return f"webhook {parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}/…"
-        return "email " + ", ".join(self.to)
+    on_baseline: bool = setting(False, boolean)  # the first poll is silent by default
+    events: tuple[str, ...] = setting(EVENT_KINDS, event_kinds)
+    max_attempts: int = setting(10, positive_int)  # then the delivery is marked failed (shown by `outbox`)
+    retry_backoff: float = setting(120.0, positive_duration)  # the second retry's wait, doubling
+    max_retry_wait: float = setting(14400.0, positive_duration)  # the longest wait; dead letters are probed this often
+    digest_over: int = setting(5, positive_int)  # more events than this for one email watcher: one digest
+    timeout: float = setting(15.0, positive_duration)  # every send
+    subject_prefix: str = setting("[监督工作]", header_text)
+    alert_after_failures: int = setting(3, positive_int)  # polls failed in a row before operators hear
 
 
 TABLES = {
@@ -270,9 +99,8 @@ TABLES = {
     "crawl": CrawlConfig,
     "storage": StorageConfig,
     "schedule": ScheduleConfig,
-    "smtp": SmtpConfig,
     "notify": NotifyConfig,
-}
+}  # and the tables channels bring (notify/*.py TABLE), e.g. [smtp]
 LISTS = ("watchers", "alerts")
 _PATH_KEYS = {("site", "profile"), ("storage", "db")}
 
@@ -283,10 +111,10 @@ class Config:
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
-    smtp: SmtpConfig = field(default_factory=SmtpConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
-    watchers: tuple[WatcherConfig, ...] = ()
-    alerts: tuple[WatcherConfig, ...] = ()  # operators: told when the poll itself is in trouble
+    tables: Mapping[str, Any] = field(default_factory=dict)  # the channels' own tables, by name ([smtp])
+    watchers: tuple[Watcher, ...] = ()
+    alerts: tuple[Watcher, ...] = ()  # operators: told when the poll itself is in trouble
     selectors: Selectors = field(default_factory=Selectors)  # the site profile, read once at load
     source: Path | None = None  # the file it came from, if any
 
@@ -318,7 +146,7 @@ def env_overrides(env: dict[str, str]) -> dict[str, dict[str, Any]]:
         if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
             continue
         table, _, key = name[len(ENV_PREFIX) :].lower().partition("_")
-        cls = TABLES.get(table)
+        cls = all_tables().get(table)
         if cls is None:
             continue  # e.g. AYRDW_WEBHOOK_SECRET, read through secret_env
         spec = {(f.metadata.get("key") or f.name): f for f in fields(cls)}.get(key)
@@ -365,6 +193,21 @@ def load_config(
     return config_from_dict(data, base=source.parent, source=source, env=env, require_secrets=require_secrets)
 
 
+def all_tables() -> dict[str, type]:
+    """The config's tables and those the channels bring."""
+    return {**TABLES, **{spec[0]: spec[1] for spec in _channel_tables()}}
+
+
+def _channel_tables() -> list[tuple[str, type, Any]]:
+    """(table name, dataclass, channel module) of every channel with a table of its own."""
+    found = []
+    for kind in CHANNELS:
+        module = channel(kind)
+        if getattr(module, "TABLE", None):
+            found.append((*module.TABLE, module))
+    return found
+
+
 def config_from_dict(
     data: dict[str, Any],
     base: Path = Path(),
@@ -375,6 +218,7 @@ def config_from_dict(
     where = f"config {source}" if source else "config"
     env = dict(os.environ) if env is None else env
     tables: dict[str, Any] = {}
+    known = all_tables()
     for name, value in data.items():
         if name in LISTS:
             if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
@@ -384,14 +228,27 @@ def config_from_dict(
                 _watcher(v, f"{name}[{i + 1}]", role, env, where, require_secrets) for i, v in enumerate(value)
             )
             continue
-        if name not in TABLES:
-            known = ", ".join([*TABLES, *(f"[{n}]" for n in LISTS)])
-            raise ConfigError(f"{where}: unknown table [{name}] (known: {known})")
+        if name not in known:
+            names = ", ".join([*known, *(f"[{n}]" for n in LISTS)])
+            raise ConfigError(f"{where}: unknown table [{name}] (known: {names})")
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: {name} must be a table ([{name}])")
-        tables[name] = _table(TABLES[name], name, value, base, where)
-    config = Config(**tables, selectors=_profile(tables.get("site"), where), source=source)
-    return _with_smtp_password(config, env, where, require_secrets)
+        tables[name] = _table(known[name], name, value, base, where)
+    own = {}
+    for name, cls, module in _channel_tables():
+        try:
+            own[name] = module.finish_table(tables.pop(name, None) or cls(), env, require_secrets)
+        except ChannelError as exc:
+            raise ConfigError(f"{where}: {exc.where(name)}: {exc}") from None
+    config = Config(**tables, tables=own, selectors=_profile(tables.get("site"), where), source=source)
+    for kind in CHANNELS:
+        check = getattr(channel(kind), "check", None)
+        try:
+            if check is not None:
+                check(config)
+        except ChannelError as exc:
+            raise ConfigError(f"{where}: {exc.where(kind)}: {exc}") from None
+    return config
 
 
 def _profile(site: SiteConfig | None, where: str) -> Selectors:
@@ -405,73 +262,39 @@ def _profile(site: SiteConfig | None, where: str) -> Selectors:
         raise ConfigError(f"{where}: site.profile: {exc}") from None
 
 
+COMMON_WATCHER_KEYS = frozenset({"kind", "name", "events"})
+
+
 def _watcher(
     values: dict[str, Any], name: str, role: str, env: dict[str, str], where: str, require_secrets: bool = True
-) -> WatcherConfig:
-    """One [[watchers]] / [[alerts]] entry, checked now so a bad one fails at start, not mid-poll."""
+) -> Watcher:
+    """One [[watchers]] / [[alerts]] entry, checked now so a bad one fails at start, not mid-poll.
+    The common keys are read here; the rest belong to the channel of its kind."""
     kind = values.get("kind")
-    allowed = {
-        "webhook": {"kind", "url", "secret", "secret_env", "events", "name"},
-        "email": {"kind", "to", "events", "name"},
-    }
-    if kind not in allowed:
-        raise ConfigError(f'{where}: {name}.kind: expected "webhook" or "email", got {kind!r}')
+    if kind not in CHANNELS:
+        kinds = " or ".join(f'"{k}"' for k in CHANNELS)
+        raise ConfigError(f"{where}: {name}.kind: expected {kinds}, got {kind!r}")
+    module = channel(kind)
     for key in values:
-        if key not in allowed[kind]:
+        if key not in COMMON_WATCHER_KEYS | module.KEYS:
             raise ConfigError(f"{where}: unknown key {name}.{key} for a {kind} watcher")
-    parsers = {"url": http_url, "secret": secret_text, "secret_env": env_name, "events": event_kinds, "name": text}
-    parsers["to"] = email_list
-    parsed: dict[str, Any] = {}
-    for key, value in values.items():
-        if key == "kind":
-            continue
-        try:
-            parsed[key] = parsers[key](value)
-        except ValueError as exc:
-            raise ConfigError(f"{where}: {name}.{key}: {exc}") from None
-    if kind == "webhook" and "url" not in parsed:
-        raise ConfigError(f"{where}: {name}.url: a webhook watcher needs a url")
-    if kind == "email" and "to" not in parsed:
-        raise ConfigError(f"{where}: {name}.to: an email watcher needs at least one address")
-    secret_env = parsed.pop("secret_env", None)
-    if secret_env:
-        if "secret" in parsed:
-            raise ConfigError(f"{where}: {name}: give secret or secret_env, not both")
-        if env.get(secret_env):
-            parsed["secret"] = env[secret_env]
-        elif require_secrets:
-            raise ConfigError(f"{where}: {name}.secret_env: environment variable {secret_env} is not set")
-    return WatcherConfig(kind=kind, role=role, **parsed)
-
-
-def _with_smtp_password(config: Config, env: dict[str, str], where: str, require_secrets: bool = True) -> Config:
-    smtp = config.smtp
-    uses_email = any(w.kind == "email" for w in (*config.watchers, *config.alerts))
-    if uses_email and not smtp.host:
-        raise ConfigError(f"{where}: smtp.host: email watchers need an [smtp] host")
-    if smtp.ssl and smtp.starttls:
-        raise ConfigError(f"{where}: smtp: ssl and starttls exclude each other (ssl for port 465)")
-    if smtp.password_env:
-        if smtp.password:
-            raise ConfigError(f"{where}: smtp: give password or password_env, not both")
-        if env.get(smtp.password_env):
-            config = replace(config, smtp=replace(smtp, password=env[smtp.password_env]))
-        elif require_secrets:
-            raise ConfigError(f"{where}: smtp.password_env: environment variable {smtp.password_env} is not set")
-    return config
-
-
-LOOPBACK = ("localhost", "127.0.0.1", "::1")
+    common: dict[str, Any] = {}
+    for key, parse in (("events", event_kinds), ("name", text)):
+        if key in values:
+            try:
+                common[key] = parse(values[key])
+            except ValueError as exc:
+                raise ConfigError(f"{where}: {name}.{key}: {exc}") from None
+    try:
+        own = module.settings({k: v for k, v in values.items() if k in module.KEYS}, env, require_secrets)
+    except ChannelError as exc:
+        raise ConfigError(f"{where}: {exc.where(name)}: {exc}") from None
+    return Watcher(kind=kind, settings=own, role=role, **common)
 
 
 def config_warnings(config: Config) -> list[str]:
     """What is allowed but unwise: one line each, logged when a command that sends starts."""
-    smtp, warnings = config.smtp, []
-    if smtp.password and smtp.host and not (smtp.ssl or smtp.starttls) and smtp.host not in LOOPBACK:
-        warnings.append(
-            f"smtp: the password goes to {smtp.host} without TLS; set starttls = true (or ssl = true for port 465)"
-        )
-    return warnings
+    return [line for kind in CHANNELS for line in channel(kind).warnings(config)]
 
 
 def _table(cls: type, name: str, values: dict[str, Any], base: Path, where: str) -> Any:

@@ -1,4 +1,5 @@
-"""One cycle as `poll` and the service run it: poll, operator alerts, delivery pass."""
+"""One cycle as `poll` runs it: poll, operator alerts, delivery pass. (The service runs the
+same steps, with deliveries on a thread of their own: jobs/service.py.)"""
 
 from __future__ import annotations
 
@@ -11,22 +12,22 @@ from jobs.alerts import update_trouble
 from jobs.config import Config
 from jobs.deliver import DeliverResult, deliver_pass
 from jobs.poll import PollResult, iso, run_poll, utcnow
-from storage.outbox import Outbox
-from storage.reports import Store
+from jobs.watchers import subscriptions
+from storage.archive import Archive
 
 
 def poll_cycle(
     config: Config,
-    store: Store,
+    archive: Archive,
     *,
     clock: Callable[[], dt.datetime] = utcnow,
     sleep: Callable[[float], None] = time.sleep,
     stop: threading.Event | None = None,
 ) -> tuple[PollResult, DeliverResult]:
     """A failed delivery never changes the poll's result: it stays in the outbox."""
-    result = run_poll(config, store, clock=clock, sleep=sleep, stop=stop)
+    result = run_poll(config, archive, subscriptions=subscriptions(config), clock=clock, sleep=sleep, stop=stop)
     if result.status == "stopped":
         return result, DeliverResult()
-    update_trouble(config, store, result, iso(clock()))
-    delivered = deliver_pass(config, Outbox(store.db), clock=clock)
+    update_trouble(config, archive, result, iso(clock()))
+    delivered = deliver_pass(config, archive.outbox, clock=clock)
     return result, delivered

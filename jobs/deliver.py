@@ -22,10 +22,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from jobs.config import Config, WatcherConfig
+from jobs.config import Config
 from jobs.poll import iso, utcnow
 from jobs.watchers import all_watchers
-from notify import Notifier, NotifyError, SendResult, notifier_for
+from notify.base import Notifier, NotifyError, SendResult, Watcher, notifier_for
 from storage.outbox import Due, Outbox
 
 log = logging.getLogger("ayrdw.deliver")
@@ -87,7 +87,7 @@ def deliver_pass(
 def _send_round(
     config: Config,
     outbox: Outbox,
-    watchers: dict[str, WatcherConfig],
+    watchers: dict[str, Watcher],
     due: list[Due],
     clock: Callable[[], dt.datetime],
     notifiers: dict[str, Notifier],
@@ -128,7 +128,7 @@ def _send_round(
 def _record(
     outbox: Outbox,
     config: Config,
-    watcher: WatcherConfig,
+    watcher: Watcher,
     sent: SendResult,
     attempts: dict[str, int],
     now: dt.datetime,
@@ -158,12 +158,12 @@ def _record(
         )  # fmt: skip
 
 
-def find_watcher(config: Config, name: str) -> WatcherConfig | None:
+def find_watcher(config: Config, name: str) -> Watcher | None:
     """A watcher by its ``name`` or by the id `outbox` prints."""
     return next((w for w in all_watchers(config) if name in (w.name, w.id)), None)
 
 
-def ping_all(config: Config, now: str) -> list[tuple[WatcherConfig, str | None]]:
+def ping_all(config: Config, now: str) -> list[tuple[Watcher, str | None]]:
     """`notify-test`: a test message to every watcher; (watcher, error or None) each."""
     results = []
     for watcher in all_watchers(config):

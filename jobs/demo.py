@@ -17,6 +17,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from domain.events import Notice
 from fixturesite.server import FixtureServer
 from fixturesite.site import FixtureSite
 from jobs.config import Config, config_from_dict
@@ -24,7 +25,6 @@ from jobs.poll import PollResult, iso, utcnow
 from jobs.service import Service
 from jobs.watchers import open_reader, open_writer
 from notify import render
-from storage.outbox import Outbox
 
 SECTION = "监督工作"
 
@@ -35,7 +35,7 @@ def _receiver(echo: Callable[[str], None]) -> ThreadingHTTPServer:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             data = json.loads(body)
             echo(f"\n=== webhook received {data['event']} (delivery {self.headers.get('X-Ayrdw-Delivery')})")
-            echo(render.text_body(data))
+            echo(render.text_body(Notice.from_payload(data)))
             self.send_response(204)
             self.end_headers()
 
@@ -74,10 +74,10 @@ def _changes(site: FixtureSite) -> itertools.cycle:
 
 def _when_delivered(config: Config, done: threading.Event, limit: float = 15.0) -> None:
     deadline = time.monotonic() + limit
-    outbox = Outbox(open_reader(config).db)
-    while time.monotonic() < deadline and outbox.counts()["pending"]:
+    archive = open_reader(config)
+    while time.monotonic() < deadline and archive.outbox.counts()["pending"]:
         time.sleep(0.1)
-    outbox.db.conn.close()
+    archive.close()
     done.set()
 
 

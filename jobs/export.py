@@ -1,4 +1,5 @@
-"""Export the archive as JSON Lines or CSV (UTF-8; attachments and credits as JSON text)."""
+"""Export the archive as JSON Lines or CSV (UTF-8; structured fields, such as attachments and
+credits, as JSON text in their CSV cells). The columns follow the declared fields."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import json
 from collections.abc import Iterable
 from typing import IO, Any
 
-from storage.reports import EXPORT_FIELDS
+from domain.report import FIELDS
+from storage.queries import export_fields
 
 
 def write_export(rows: Iterable[dict[str, Any]], fmt: str, out: IO[str]) -> int:
@@ -18,11 +20,12 @@ def write_export(rows: Iterable[dict[str, Any]], fmt: str, out: IO[str]) -> int:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
             count += 1
         return count
-    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=export_fields(), lineterminator="\n")
     writer.writeheader()
+    structured = [f.name for f in FIELDS if f.structured]
     for row in rows:
         cells = dict(row)
-        for name in ("attachments", "credits"):
+        for name in structured:
             cells[name] = json.dumps(row[name], ensure_ascii=False)
         writer.writerow({k: ("" if v is None else v) for k, v in cells.items()})
         count += 1

@@ -24,23 +24,27 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.discover import locate_section
-from crawler.errors import CrawlError, DiscoveryError, Interrupted
+from crawler.errors import BlockedError, CrawlError, DiscoveryError, Interrupted
 from crawler.fetch import Fetcher
 from crawler.models import Listing
 from crawler.walk import WalkCursor, WalkResult, walk_pages, walk_section
+from domain.change import changes as field_changes
+from domain.change import content_hash
+from domain.events import Event, EventKind, Subscription
+from domain.trouble import RETRYABLE_LIST, ProblemKind, Trouble
 from jobs.config import Config
-from jobs.diff import changes as field_changes
-from jobs.diff import content_hash
 from jobs.progress import Progress, Ticker
 from jobs.reading import Extracted, Gone, NotModified, Outcome, Reader, Task, Unreadable, is_failure, why
+from jobs.record import Recorder
+from storage.archive import Archive
 from storage.errors import describe
-from storage.reports import KnownReport, Store
+from storage.reports import KnownReport
 
 log = logging.getLogger("ayrdw.poll")
 DISCOVERY_MAX_AGE = dt.timedelta(hours=24)
@@ -64,7 +68,12 @@ def precise(moment: dt.datetime) -> str:
 
 
 class PollFailed(Exception):
-    """The poll cannot be trusted (walk failed, most pages failed): nothing is changed."""
+    """The poll cannot be trusted (walk failed, most pages failed): nothing is changed.
+    ``trouble``: the kind operators hear about at once, if it is one."""
+
+    def __init__(self, message: str, trouble: Trouble | None = None) -> None:
+        super().__init__(message)
+        self.trouble = trouble
 
 
 @dataclass
@@ -83,6 +92,7 @@ class PollResult:
     bytes: int = 0
     seconds: float = 0.0
     error: str | None = None
+    trouble: Trouble | None = None  # the kind of a failure operators hear about at once
     problems: list[str] = field(default_factory=list)
     events: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, url, title)
 
@@ -100,15 +110,16 @@ class PollResult:
 
     def counts(self) -> dict[str, Any]:
         """The poll's row in the polls table: every field but the problem and event lists."""
-        counts = {k: v for k, v in self.__dict__.items() if k not in ("problems", "events")}
+        counts = {k: v for k, v in self.__dict__.items() if k not in ("problems", "events", "trouble")}
         counts["seconds"] = round(self.seconds, 3)
         return counts
 
 
 def run_poll(
     config: Config,
-    store: Store,
+    archive: Archive,
     *,
+    subscriptions: Sequence[Subscription] = (),
     clock: Clock = utcnow,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
@@ -119,9 +130,9 @@ def run_poll(
     When ``stop`` is set the poll is abandoned between two requests (status "stopped");
     what was already committed stays, and the next poll resumes from there."""
     started, t0 = clock(), monotonic()
-    poll_id = store.start_poll(iso(started))
+    poll_id = archive.polls.start(iso(started))
     result = PollResult()
-    robots_given = _remembered_robots(store, started)
+    robots_given = _remembered_robots(archive, started)
     fetcher = Fetcher(
         config.fetch_settings(),
         site_host=urlsplit(config.site.url).hostname,
@@ -132,10 +143,13 @@ def run_poll(
     progress = Progress(monotonic=monotonic)
     try:
         with Ticker(progress, config.schedule.progress_every):
-            Poll(config, store, fetcher, poll_id, started, result, progress, clock, monotonic, stop).run()
+            recorder = Recorder(archive, subscriptions, poll_id)
+            Poll(config, archive, recorder, fetcher, started, result, progress, clock, monotonic, stop).run()
     except Interrupted as exc:
         result.status, result.error = "stopped", str(exc)
-    except (PollFailed, CrawlError) as exc:
+    except PollFailed as exc:
+        result.status, result.error, result.trouble = "failed", str(exc), exc.trouble
+    except CrawlError as exc:
         result.status, result.error = "failed", str(exc)
     except sqlite3.Error as exc:  # the archive, not the site: a full disk, a damaged file
         result.status, result.error = "failed", str(describe(exc, config.storage.db))
@@ -148,10 +162,10 @@ def run_poll(
         result.seconds = monotonic() - t0
         try:
             now = iso(clock())
-            store.log_fetches(poll_id, fetcher.records, now)
-            _remember_robots(store, robots_given, fetcher.robots, now)
-            store.set_state("progress", None, now)
-            store.finish_poll(poll_id, result.counts(), now)
+            archive.polls.log_fetches(poll_id, fetcher.records, now)
+            _remember_robots(archive, robots_given, fetcher.robots, now)
+            archive.state.set("progress", None, now)
+            archive.polls.finish(poll_id, result.counts(), now)
         except sqlite3.Error as exc:  # the poll row stays 'running': the next start marks it interrupted
             result.status, result.error = "failed", str(describe(exc, config.storage.db))
     return result
@@ -163,9 +177,9 @@ class Poll:
     def __init__(
         self,
         config: Config,
-        store: Store,
+        archive: Archive,
+        recorder: Recorder,
         fetcher: Fetcher,
-        poll_id: int,
         started: dt.datetime,
         result: PollResult,
         progress: Progress,
@@ -173,18 +187,18 @@ class Poll:
         monotonic: Callable[[], float],
         stop: threading.Event | None,
     ) -> None:
-        self.config, self.store, self.fetcher = config, store, fetcher
-        self.poll_id, self.started, self.result = poll_id, started, result
+        self.config, self.archive, self.recorder, self.fetcher = config, archive, recorder, fetcher
+        self.poll_id, self.started, self.result = recorder.poll_id, started, result
         self.progress, self.clock, self.monotonic, self.stop = progress, clock, monotonic, stop
         self.now = iso(started)
-        self.reader = Reader(fetcher, config.site.url, config.selectors, store.current_fields)
+        self.reader = Reader(fetcher, config.site.url, config.selectors, archive.reports.current_fields)
         self._list_remembered = False  # the list URL came from an earlier discovery, not this poll's
         self.recheck = dt.timedelta(seconds=config.crawl.recheck)
         self._saved_progress_at = -math.inf
 
     def run(self) -> None:
-        cursor = WalkCursor.from_json(self.store.state(CURSOR_KEY))
-        baseline = self.store.state("baseline_done_at") is None
+        cursor = WalkCursor.from_json(self.archive.state.get(CURSOR_KEY))
+        baseline = self.archive.state.get("baseline_done_at") is None
         if cursor is None and (baseline or self._full_walk_due()):
             list_url, self._list_remembered = self._list_url()
             cursor = WalkCursor.start("baseline" if baseline else "full", list_url, precise(self.started))
@@ -200,7 +214,7 @@ class Poll:
         else:
             walked_all = True  # resumed after the list was read: only reports are left
             self.result.found = cursor.items
-        unlisted = self.store.unlisted_since(cursor.started_at) if cursor and walked_all else []
+        unlisted = self.archive.reports.unlisted_since(cursor.started_at) if cursor and walked_all else []
         tasks = self._tasks(unlisted, baseline=cursor is not None and cursor.kind == "baseline")
         if tasks:
             log.info("poll: %d report pages to read (%s)", len(tasks), self.result.mode)
@@ -215,7 +229,7 @@ class Poll:
 
     # -- the list walk ---------------------------------------------------------------------------
     def _full_walk_due(self) -> bool:
-        last_full = self.store.state("last_full_walk_at")
+        last_full = self.archive.state.get("last_full_walk_at")
         if not self.recheck or last_full is None:
             return True
         return dt.datetime.fromisoformat(last_full) <= self.started - self.recheck
@@ -231,7 +245,7 @@ class Poll:
             return True
         if fresh and not walk.pages:
             self._fail_empty(walk, cursor.queue[0] if cursor.queue else "")
-        raise PollFailed(f"the list walk was incomplete: {'; '.join(walk.problems) or 'stopped'}")
+        raise PollFailed(f"the list walk was incomplete: {'; '.join(walk.problems) or 'stopped'}", _trouble_of(walk))
 
     def _walk_from(self, cursor: WalkCursor) -> WalkResult:
         walk = walk_pages(
@@ -266,9 +280,9 @@ class Poll:
     def _keep_page(self, listing: Listing, cursor: WalkCursor) -> None:
         """One list page read by a complete walk: its unknown items wait to be fetched, its known
         ones are marked listed, and the cursor moves on, in one transaction."""
-        with self.store.transaction():
+        with self.archive.transaction():
             self._note_listed(listing.items, baseline=cursor.kind == "baseline")
-            self.store.set_state(CURSOR_KEY, cursor.to_json(), iso(self.clock()))
+            self.archive.state.set(CURSOR_KEY, cursor.to_json(), iso(self.clock()))
         self.progress.pages, self.progress.total_pages, self.progress.listed = (
             cursor.pages, cursor.total_pages, cursor.items,
         )  # fmt: skip
@@ -276,18 +290,18 @@ class Poll:
 
     def _note_listed(self, items: Iterable, baseline: bool) -> None:
         items = list(items)
-        known = self.store.known_for([i.url for i in items])
+        known = self.archive.reports.known_for([i.url for i in items])
         waiting = [i for i in items if i.url not in known or known[i.url].status == "removed"]
         now = precise(self.clock())
-        self.store.add_walk_items(((i.url, i.title, i.date) for i in waiting), baseline, now)
-        self.store.mark_listed(((i.url, i.title, i.date) for i in items if i.url in known), now)
+        self.archive.walk.add(((i.url, i.title, i.date) for i in waiting), baseline, now)
+        self.archive.reports.mark_listed(((i.url, i.title, i.date) for i in items if i.url in known), now)
 
     def _incremental_walk(self) -> None:
         list_url, remembered = self._list_url()
 
         def keep_going(listing: Listing) -> bool:
             last = listing.items[-1].url
-            return not (self.store.is_known(last) or self.store.is_waiting(last))
+            return not (self.archive.reports.is_known(last) or self.archive.walk.is_waiting(last))
 
         conditional = True
         for attempt in range(2):
@@ -297,8 +311,8 @@ class Poll:
                 max_pages=self.config.crawl.max_list_pages,
                 item_selector=self.config.selectors.list_item,
                 keep_going=keep_going,
-                etag=self.store.state("list_etag") if conditional else None,
-                last_modified=self.store.state("list_last_modified") if conditional else None,
+                etag=self.archive.state.get("list_etag") if conditional else None,
+                last_modified=self.archive.state.get("list_last_modified") if conditional else None,
             )
             if walk.not_modified or walk.items:
                 break
@@ -317,29 +331,29 @@ class Poll:
             self._fail_empty(walk, list_url)
         # The new items wait in the archive with the validators that hide them: a poll that
         # dies before it stores them finds them there, not behind a 304.
-        with self.store.transaction():
+        with self.archive.transaction():
             self._note_listed(walk.items, baseline=False)
             self._keep_validators(walk)
 
     def _keep_validators(self, walk: WalkResult) -> None:
-        self.store.set_state("list_etag", walk.validators[0], self.now)
-        self.store.set_state("list_last_modified", walk.validators[1], self.now)
+        self.archive.state.set("list_etag", walk.validators[0], self.now)
+        self.archive.state.set("list_last_modified", walk.validators[1], self.now)
 
     def _fail_empty(self, walk: WalkResult, list_url: str) -> None:
         why = "; ".join(walk.problems) or list_url
-        if "challenge page" in why:
-            raise PollFailed(f"the site answers with a challenge page: {why}")
+        if _trouble_of(walk) is Trouble.CHALLENGE:
+            raise PollFailed(f"the site answers with a challenge page: {why}", Trouble.CHALLENGE)
         if walk.first_status != 200:
             raise PollFailed(f"the list page cannot be read: {why}")
-        raise PollFailed(f"the list page yields zero reports ({why})")
+        raise PollFailed(f"the list page yields zero reports ({why})", Trouble.ZERO_REPORTS)
 
     def _list_url(self) -> tuple[str, bool]:
         """(the list URL, whether it was remembered rather than configured or just discovered)."""
         if self.config.site.list_url:
             return self.config.site.list_url, False
-        remembered, found_at = self.store.state("list_url"), self.store.state("list_url_found_at")
+        remembered, found_at = self.archive.state.get("list_url"), self.archive.state.get("list_url_found_at")
         fresh = found_at and dt.datetime.fromisoformat(found_at) > self.started - DISCOVERY_MAX_AGE
-        if remembered and fresh and self.store.state("list_url_section") == self.config.site.section:
+        if remembered and fresh and self.archive.state.get("list_url_section") == self.config.site.section:
             return remembered, True
         return self._discover(), False
 
@@ -348,32 +362,33 @@ class Poll:
         try:
             found = locate_section(self.fetcher, site.url, site.section, self.config.selectors.section_link)
         except DiscoveryError as exc:
-            raise PollFailed(f"the section can no longer be found: {exc}") from None
+            raise PollFailed(f"the section can no longer be found: {exc}", Trouble.SECTION_NOT_FOUND) from None
         except CrawlError as exc:
-            raise PollFailed(f"the home page cannot be read: {exc}") from None
+            trouble = Trouble.CHALLENGE if isinstance(exc, BlockedError) else None
+            raise PollFailed(f"the home page cannot be read: {exc}", trouble) from None
         for key, value in (
             ("list_url", found.url), ("list_url_how", found.how), ("list_url_found_at", self.now),
             ("list_url_section", site.section),
         ):  # fmt: skip
-            self.store.set_state(key, value, self.now)
+            self.archive.state.set(key, value, self.now)
         return found.url
 
     # -- what to fetch ---------------------------------------------------------------------------
     def _tasks(self, unlisted: list[KnownReport], baseline: bool) -> list[Task]:
         """New reports first (oldest listed first), then the unlisted, the not-found verdicts to
         confirm, and the re-checks that are due; each page once."""
-        waiting = self.store.walk_items_due(precise(self.clock()))
-        known = self.store.known_for([w.url for w in waiting])
+        waiting = self.archive.walk.due(precise(self.clock()))
+        known = self.archive.reports.known_for([w.url for w in waiting])
         tasks = {
             w.url: Task(w.url, "new", known.get(w.url), (w.title, w.date, w.listed_at), w.baseline, w.attempts)
             for w in waiting
         }
         for k in unlisted:
             tasks.setdefault(k.url, Task(k.url, "unlisted", k))
-        for k in self.store.suspected_gone():
+        for k in self.archive.reports.suspected_gone():
             tasks.setdefault(k.url, Task(k.url, "confirm", k))
-        if not baseline and self.store.any_due(self.now):
-            for k in self.store.due_for_recheck(self.now, _recheck_budget(self.config, self.store)):
+        if not baseline and self.archive.reports.any_due(self.now):
+            for k in self.archive.reports.due_for_recheck(self.now, _recheck_budget(self.config, self.archive)):
                 tasks.setdefault(k.url, Task(k.url, "recheck", k))
         return list(tasks.values())
 
@@ -395,7 +410,8 @@ class Poll:
         if len(attempted) >= 3 and len(failures) * 2 > len(attempted):
             raise PollFailed(
                 f"{len(failures)} of {len(attempted)} report pages failed (layout changed or site in trouble): "
-                f"{why(failures[0])}"
+                f"{why(failures[0])}",
+                Trouble.EXTRACTION_FAILS,
             )
 
     def _read_then_store(self, tasks: list[Task]) -> None:
@@ -433,7 +449,7 @@ class Poll:
         moment = self.monotonic()
         if now or moment - self._saved_progress_at >= PROGRESS_SAVE_SECONDS:
             data = {"poll_id": self.poll_id, **self.progress.as_dict()}
-            self.store.set_state("progress", json.dumps(data), iso(self.clock()))
+            self.archive.state.set("progress", json.dumps(data), iso(self.clock()))
             self._saved_progress_at = moment
 
     # -- storing ---------------------------------------------------------------------------------
@@ -442,13 +458,13 @@ class Poll:
         if isinstance(outcome, Unreadable):
             retry = iso(self.started + dt.timedelta(seconds=self._retry_after(task)))
             if task.purpose == "new":
-                self.store.walk_item_failed(task.url, outcome.error, retry)
+                self.archive.walk.failed(task.url, outcome.error, retry)
             elif task.known is not None:
-                self.store.record_failure(task.url, outcome.error, now, retry)
+                self.archive.reports.record_failure(task.url, outcome.error, now, retry)
         elif isinstance(outcome, Gone):
             self._store_gone(outcome, now)
         elif isinstance(outcome, NotModified):
-            self.store.touch(task.url, now, due_at, outcome.etag, outcome.last_modified)
+            self.archive.reports.touch(task.url, now, due_at, outcome.etag, outcome.last_modified)
         else:
             self._store_report(outcome, now, due_at)
 
@@ -457,19 +473,19 @@ class Poll:
         too (a maintenance redirect or a short list must not remove anything)."""
         task, known = outcome.task, outcome.task.known
         if task.purpose == "new":
-            self.store.drop_walk_item(task.url)  # listed, then gone before we read it
+            self.archive.walk.drop(task.url)  # listed, then gone before we read it
             return
         if known is None or known.status != "active":
             return
         if not task.asks_if_gone:  # still listed, yet not found: the site's trouble, not a removal
-            self.store.record_failure(task.url, str(outcome.verdict), now, iso(self.started + self.recheck))
+            self.archive.reports.record_failure(task.url, str(outcome.verdict), now, iso(self.started + self.recheck))
             return
         verdict = outcome.verdict
         if known.gone_since is None:  # kept to the microsecond: compared with listing times
-            self.store.suspect_gone(task.url, verdict.kind, verdict.detail, precise(self.clock()))
+            self.archive.reports.suspect_gone(task.url, verdict.kind, verdict.detail, precise(self.clock()))
             return
         if known.last_listed_at and known.last_listed_at > known.gone_since:
-            self.store.clear_gone(task.url)  # listed again since the first verdict: not a removal
+            self.archive.reports.clear_gone(task.url)  # listed again since the first verdict: not a removal
             return
         removal = {
             "confirmed_by": str(verdict.kind),
@@ -477,9 +493,9 @@ class Poll:
             "first_seen_gone": iso(dt.datetime.fromisoformat(known.gone_since)),
             "last_seen_live": known.last_fetched_at,
         }
-        self.store.mark_removed(task.url, now, self.poll_id, removal, task.baseline)
+        event = self.recorder.removed(task.url, now, removal, task.baseline)
         self.result.removed += 1
-        self.result.events.append(("removed", task.url, (self.store.current_fields(task.url) or {}).get("title") or ""))
+        self.result.events.append(("removed", task.url, event.report.fields.get("title") or ""))
 
     def _retry_after(self, task: Task) -> float:
         """A failing page is tried again after an interval (a new report: backing off, up to the
@@ -492,72 +508,73 @@ class Poll:
 
     def _store_report(self, outcome: Extracted, now: str, due_at: str) -> None:
         task, known, fields = outcome.task, outcome.task.known, outcome.fields
-        digest = content_hash(fields)
         if known is not None and outcome.noise != known.noise:
-            self.store.set_noise(task.url, outcome.noise)
+            self.archive.reports.set_noise(task.url, outcome.noise)
         if known is not None and known.status == "active" and not outcome.changed:
-            self.store.touch(task.url, now, due_at, outcome.etag, outcome.last_modified)
+            self.archive.reports.touch(task.url, now, due_at, outcome.etag, outcome.last_modified)
             if task.purpose == "new":
-                self.store.drop_walk_item(task.url)
+                self.archive.walk.drop(task.url)
             return
         if known is None:
-            kind, diff = "new", {}
-            self.result.new += 1
-        elif known.status == "removed":
-            kind = "restored"
-            old = self.store.current_fields(task.url) or {}
-            self.result.restored += 1
-            if content_hash(fields, known.noise) == content_hash(old, known.noise):
-                self.store.restore(task.url, now, due_at, task.listed, self.poll_id)
-                self.result.events.append((kind, task.url, fields["title"] or ""))
+            kind, diff = EventKind.NEW, {}
+        else:
+            old = self.archive.reports.current_fields(task.url) or {}
+            kind = EventKind.RESTORED if known.status == "removed" else EventKind.CHANGED
+            if kind is EventKind.RESTORED and content_hash(fields, known.noise) == content_hash(old, known.noise):
+                event = self.recorder.restored(task.url, now, due_at, task.listed)
+                self._count(event)
                 return
             diff = field_changes(old, fields, task.url)
-        else:
-            kind, diff = "changed", field_changes(self.store.current_fields(task.url) or {}, fields, task.url)
-            self.result.changed += 1
-        self.store.store_version(
-            url=task.url, fields=fields, content_hash=digest, kind=kind, changes=diff, now=now,
-            recheck_due_at=due_at, etag=outcome.etag, last_modified=outcome.last_modified, listed=task.listed,
-            baseline=task.baseline, poll_id=self.poll_id,
+        event = self.recorder.version(
+            kind, task.url, fields, content_hash=content_hash(fields), changes=diff, now=now, recheck_due_at=due_at,
+            validators=(outcome.etag, outcome.last_modified), listed=task.listed, baseline=task.baseline,
         )  # fmt: skip
-        self.result.events.append((kind, task.url, fields["title"] or ""))
+        self._count(event)
+
+    def _count(self, event: Event) -> None:
+        counter = {EventKind.NEW: "new", EventKind.CHANGED: "changed", EventKind.RESTORED: "restored"}[event.kind]
+        setattr(self.result, counter, getattr(self.result, counter) + 1)
+        self.result.events.append((str(event.kind), event.report.url, event.report.fields.get("title") or ""))
 
     def _finish_walk(self, cursor: WalkCursor) -> None:
         """Every list page read and every report it listed tried: the walk is over."""
-        with self.store.transaction():
-            self.store.set_state("last_full_walk_at", cursor.started_at, self.now)
+        with self.archive.transaction():
+            self.archive.state.set("last_full_walk_at", cursor.started_at, self.now)
             if cursor.kind == "baseline":
-                self.store.set_state("baseline_done_at", self.now, self.now)
-            self.store.set_state(CURSOR_KEY, None, self.now)
+                self.archive.state.set("baseline_done_at", self.now, self.now)
+            self.archive.state.set(CURSOR_KEY, None, self.now)
+
+
+def _trouble_of(walk: WalkResult) -> Trouble | None:
+    return Trouble.CHALLENGE if any(p.kind is ProblemKind.CHALLENGE for p in walk.problems) else None
 
 
 def _retryable(walk: WalkResult) -> bool:
-    text = " ".join(walk.problems)
-    return "challenge page" in text or "no items" in text or "loaded by script" in text
+    return any(p.kind in RETRYABLE_LIST for p in walk.problems)
 
 
 # -- robots.txt, kept between polls and read again daily ---------------------------------------------
-def _remembered_robots(store: Store, started: dt.datetime) -> dict[str, str]:
-    fetched_at = store.state("robots_fetched_at")
+def _remembered_robots(archive: Archive, started: dt.datetime) -> dict[str, str]:
+    fetched_at = archive.state.get("robots_fetched_at")
     if fetched_at and dt.datetime.fromisoformat(fetched_at) > started - ROBOTS_MAX_AGE:
-        return store.states("robots:")
+        return archive.state.with_prefix("robots:")
     return {}  # stale or never read: the fetcher downloads it before its first request
 
 
-def _remember_robots(store: Store, given: dict[str, str], robots: dict[str, str], now: str) -> None:
+def _remember_robots(archive: Archive, given: dict[str, str], robots: dict[str, str], now: str) -> None:
     """Keep what this poll downloaded (it was given none, or a host it had not seen)."""
     if robots and robots != given:
         for origin, text in robots.items():
-            store.set_state(f"robots:{origin}", text, now)
+            archive.state.set(f"robots:{origin}", text, now)
         if not given:
-            store.set_state("robots_fetched_at", now, now)
+            archive.state.set("robots_fetched_at", now, now)
 
 
 # -- the rolling re-check schedule -------------------------------------------------------------------
-def _recheck_budget(config: Config, store: Store) -> int:
+def _recheck_budget(config: Config, archive: Archive) -> int:
     """How many re-checks one poll may make: enough to re-fetch every report once per
     `recheck`, spread over that period's polls, with room to catch up after downtime."""
-    active = store.count_active()
+    active = archive.reports.count_active()
     if not config.crawl.recheck:
         return max(active, 1)
     per_poll = active * config.schedule.interval / config.crawl.recheck

@@ -20,9 +20,9 @@ from crawler.errors import CrawlError
 from crawler.extract import extract_report
 from crawler.fetch import Fetcher
 from crawler.gone import NotFound, not_found_by_answer, not_found_page
-from crawler.models import Page, Report
 from crawler.profile import Selectors
-from jobs.diff import content_hash, noisy_shapes
+from domain.change import content_hash, noisy_shapes
+from domain.report import Page, Report
 from storage.reports import KnownReport
 
 

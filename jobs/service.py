@@ -36,11 +36,10 @@ from jobs.alerts import update_trouble
 from jobs.config import Config
 from jobs.deliver import deliver_pass
 from jobs.poll import PollResult, iso, run_poll, utcnow
-from jobs.watchers import Writer
+from jobs.watchers import Writer, subscriptions
+from storage.archive import Archive
 from storage.db import quick_check
 from storage.errors import ArchiveError, describe
-from storage.outbox import Outbox
-from storage.reports import Store
 
 log = logging.getLogger("ayrdw.service")
 POLL_JOB, DELIVER_JOB, CHECK_JOB = "poll", "deliver", "check"
@@ -63,8 +62,9 @@ class Service:
     stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
-        self._poll_store: Store = self.writer.store
-        self._deliver_store: Store = self.writer.another_connection()
+        self._poll_archive: Archive = self.writer.archive
+        self._deliver_archive: Archive = self.writer.another_connection()
+        self._subscriptions = subscriptions(self.config)
         self._factor = 1
         self.failure: str | None = None  # why the service stopped by itself (a damaged archive)
         # Held while a job runs, so shutdown can wait for each.
@@ -151,21 +151,21 @@ class Service:
     def _check_job(self) -> None:
         with self._busy[POLL_JOB]:
             try:
-                quick_check(self._poll_store.db, self.config.storage.db)
+                quick_check(self._poll_archive.db, self.config.storage.db)
             except ArchiveError as exc:  # never write to a damaged archive: stop, and say why
                 log.error("%s", exc)
                 self.failure = str(exc)
                 self.stop.set()
                 return
             now = iso(self.clock())
-            self._poll_store.set_state("integrity_checked_at", now, now)
+            self._poll_archive.state.set("integrity_checked_at", now, now)
 
     def _poll(self) -> None:
-        store = self._poll_store
+        archive = self._poll_archive
         try:
-            result = run_poll(self.config, store, clock=self.clock, stop=self.stop)
+            result = run_poll(self.config, archive, subscriptions=self._subscriptions, clock=self.clock, stop=self.stop)
             if result.status != "stopped":
-                update_trouble(self.config, store, result, iso(self.clock()))
+                update_trouble(self.config, archive, result, iso(self.clock()))
         except sqlite3.Error as exc:  # the archive failed (a full disk): one line, and go on
             log.error("poll: %s", describe(exc, self.config.storage.db))
             return
@@ -179,13 +179,13 @@ class Service:
             self.on_poll(result)
         if self.stop.is_set():
             return
-        self._adapt_schedule(store, result)
+        self._adapt_schedule(archive, result)
         with contextlib.suppress(JobLookupError):  # what the poll stored goes out now, not at the next tick
             self.scheduler.modify_job(DELIVER_JOB, next_run_time=self.clock())
 
     def _deliver(self) -> None:
         try:
-            outbox = Outbox(self._deliver_store.db)
+            outbox = self._deliver_archive.outbox
             result = deliver_pass(self.config, outbox, clock=self.clock)
         except sqlite3.Error as exc:
             log.error("deliver: %s", describe(exc, self.config.storage.db))
@@ -202,12 +202,12 @@ class Service:
         interval = self.config.schedule.interval * factor
         return IntervalTrigger(seconds=interval, jitter=interval * 0.1)
 
-    def _adapt_schedule(self, store: Store, result: PollResult) -> None:
+    def _adapt_schedule(self, archive: Archive, result: PollResult) -> None:
         """Back off while polls fail (an offline site is not hammered), return when they pass;
         and note the next poll time for `status`."""
         if self.stop.is_set():
             return
-        factor = backoff_factor(store.failed_polls_in_a_row())
+        factor = backoff_factor(archive.polls.failed_in_a_row())
         if factor != self._factor:
             self._factor = factor
             self.scheduler.reschedule_job(POLL_JOB, trigger=self._poll_trigger(factor))
@@ -215,4 +215,4 @@ class Service:
                 log.warning("polls keep failing: next poll in %gs", self.config.schedule.interval * factor)
         job = self.scheduler.get_job(POLL_JOB)
         if job is not None and job.next_run_time is not None:
-            store.set_state("next_poll_at", iso(job.next_run_time), iso(self.clock()))
+            archive.state.set("next_poll_at", iso(job.next_run_time), iso(self.clock()))

@@ -14,28 +14,27 @@ from pathlib import Path
 from typing import Any
 
 from jobs.config import Config
+from storage.archive import Archive
 from storage.db import quick_check
 from storage.errors import ArchiveError
 from storage.lock import Holder
-from storage.outbox import Outbox
-from storage.reports import Store
 
 
 def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
-def _progress(store: Store, writer: Holder | None) -> dict[str, Any] | None:
+def _progress(archive: Archive, writer: Holder | None) -> dict[str, Any] | None:
     """How far the poll in flight is, or None when no poll runs (a crashed one's last figures
     are not a poll running: the writer lock tells)."""
     if writer is None:
         return None
-    running = store.db.execute("SELECT id FROM polls WHERE status = 'running' ORDER BY id DESC LIMIT 1").fetchone()
-    saved = store.state("progress")
+    running = archive.polls.running()
+    saved = archive.state.get("progress")
     if running is None or saved is None:
         return None
     data = json.loads(saved)
-    if data.get("poll_id") != running[0]:
+    if data.get("poll_id") != running:
         return None
     return {"done": data["done"], "total": data["total"], "eta_seconds": data["eta_seconds"], "phase": data["phase"]}
 
@@ -44,19 +43,16 @@ LATE = dt.timedelta(seconds=60)  # a service's poll this late was missed, not me
 CHECK_MAX_AGE = dt.timedelta(hours=24)  # a writer checks the archive at start and daily; older: check here
 
 
-def status(config: Config, store: Store, now: dt.datetime, writer: Holder | None = None) -> dict[str, Any]:
+def status(config: Config, archive: Archive, now: dt.datetime, writer: Holder | None = None) -> dict[str, Any]:
     """``writer``: the process holding the archive's writer lock (storage.lock.holder), if any."""
     interval = dt.timedelta(seconds=config.schedule.interval)
-    last = store.last_poll()
-    last_ok = store.last_poll("ok")
-    running = store.db.execute("SELECT 1 FROM polls WHERE status = 'running' LIMIT 1").fetchone() is not None
-    running = running and writer is not None
-    counts = dict(store.db.execute("SELECT status, count(*) FROM reports GROUP BY status").fetchall())
-    versions = store.db.execute("SELECT count(*) FROM report_versions").fetchone()[0]
+    last = archive.polls.last()
+    last_ok = archive.polls.last("ok")
+    running = archive.polls.running() is not None and writer is not None
     service = writer is not None and writer.command in ("run", "demo")
-    next_poll = store.state("next_poll_at") if service else None
+    next_poll = archive.state.get("next_poll_at") if service else None
     problems = []
-    damaged = _integrity(store, config, now, writer)
+    damaged = _integrity(archive, config, now, writer)
     if damaged:
         problems.append(damaged)
     if last is None and not running:
@@ -70,22 +66,17 @@ def status(config: Config, store: Store, now: dt.datetime, writer: Holder | None
         elif not service and last is not None and now > dt.datetime.fromisoformat(last["started_at"]) + 2 * interval:
             problems.append(f"overdue: no poll since {last['started_at']} and no service running (ayrdw-watch run)")
     db_path = Path(config.storage.db)
-    trouble, since = store.state("trouble"), store.state("trouble_since")
+    trouble, since = archive.state.get("trouble"), archive.state.get("trouble_since")
     if last is not None and last["status"] == "failed":
         trouble, since = f"{trouble or 'the last poll failed'}: {last['error']}", since or last["started_at"]
     return {
         "last_poll": last,
         "last_success": last_ok["finished_at"] if last_ok else None,
         "next_poll": next_poll,
-        "reports": {
-            "active": counts.get("active", 0),
-            "removed": counts.get("removed", 0),
-            "versions": versions,
-            "waiting": store.count_walk_items(),  # listed, not stored yet
-        },
-        "deliveries": Outbox(store.db).counts(),
+        "reports": archive.queries.report_counts(),  # active, removed, versions, waiting (listed, not stored)
+        "deliveries": archive.outbox.counts(),
         "writer": {"pid": writer.pid, "command": writer.command} if writer else None,
-        "progress": _progress(store, writer),
+        "progress": _progress(archive, writer),
         "trouble": trouble,
         "trouble_since": since,
         "database": {"path": str(db_path.resolve()), "bytes": _size(db_path)},
@@ -94,14 +85,14 @@ def status(config: Config, store: Store, now: dt.datetime, writer: Holder | None
     }
 
 
-def _integrity(store: Store, config: Config, now: dt.datetime, writer: Holder | None) -> str | None:
+def _integrity(archive: Archive, config: Config, now: dt.datetime, writer: Holder | None) -> str | None:
     """A damaged archive is unhealthy. A running service checks it daily (and a poll that meets
     damage fails, which status shows); with no service, status checks it itself, read-only."""
-    checked = store.state("integrity_checked_at")
+    checked = archive.state.get("integrity_checked_at")
     if writer is not None and checked and now - dt.datetime.fromisoformat(checked) < CHECK_MAX_AGE:
         return None
     try:
-        quick_check(store.db, config.storage.db)
+        quick_check(archive.db, config.storage.db)
     except ArchiveError as exc:
         return str(exc)
     return None

@@ -11,22 +11,23 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from jobs.config import Config, WatcherConfig
+from domain.events import Subscription
+from jobs.config import Config
+from notify.base import Watcher
+from storage.archive import Archive
 from storage.db import connect, open_db, open_readonly, quick_check
 from storage.errors import ArchiveUnreachable, describe
 from storage.lock import WriterLock
-from storage.outbox import Outbox
-from storage.reports import Store, Subscriber
 
 
-def all_watchers(config: Config) -> tuple[WatcherConfig, ...]:
+def all_watchers(config: Config) -> tuple[Watcher, ...]:
     return (*config.watchers, *config.alerts)
 
 
-def subscribers(config: Config) -> list[Subscriber]:
+def subscriptions(config: Config) -> list[Subscription]:
     """Report watchers with the events they want ([[alerts]] get only trouble messages)."""
     return [
-        Subscriber(w.id, frozenset(w.events or config.notify.events), config.notify.on_baseline)
+        Subscription(w.id, frozenset(w.events or config.notify.events), config.notify.on_baseline)
         for w in config.watchers
     ]
 
@@ -37,15 +38,15 @@ class Writer:
 
     config: Config
     lock: WriterLock
-    store: Store
+    archive: Archive
 
-    def another_connection(self) -> Store:
-        """A Store on a connection of its own, for another thread of this process (SQLite
+    def another_connection(self) -> Archive:
+        """The archive on a connection of its own, for another thread of this process (SQLite
         connections are not shared between threads that write)."""
-        return Store(connect(self.config.storage.db), self.store.subscribers)
+        return Archive(connect(self.config.storage.db))
 
     def close(self) -> None:
-        self.store.db.conn.close()
+        self.archive.close()
         self.lock.release()
 
 
@@ -60,28 +61,27 @@ def open_writer(config: Config, command: str, now: str) -> Writer:
     except OSError as exc:
         raise ArchiveUnreachable(f"cannot create the archive's folder {path.parent} ({exc.strerror})") from None
     try:
-        db = open_db(path)
-        quick_check(db, path)
-        Outbox(db).register_watchers(((w.id, w.kind, w.role, w.label) for w in all_watchers(config)), now)
-        store = Store(db, subscribers(config))
-        store.close_interrupted_polls(now)
-        store.set_state("integrity_checked_at", now, now)
+        archive = Archive(open_db(path))
+        quick_check(archive.db, path)
+        archive.outbox.register_watchers(((w.id, w.kind, w.role, w.label) for w in all_watchers(config)), now)
+        archive.polls.close_interrupted(now)
+        archive.state.set("integrity_checked_at", now, now)
     except sqlite3.Error as exc:
         lock.release()
         raise describe(exc, path) from None
     except BaseException:
         lock.release()
         raise
-    return Writer(config, lock, store)
+    return Writer(config, lock, archive)
 
 
-def open_reader(config: Config) -> Store:
-    """The archive for reading (storage.db.ArchiveError when it is missing or older)."""
-    return Store(open_readonly(config.storage.db))
+def open_reader(config: Config) -> Archive:
+    """The archive for reading (storage.errors.ArchiveError when it is missing or older)."""
+    return Archive(open_readonly(config.storage.db))
 
 
-def open_store(config: Config, now: str) -> Store:
+def open_archive(config: Config, now: str) -> Archive:
     """The archive opened for writing without the lock: tests and benchmarks in one process."""
-    db = open_db(config.storage.db)
-    Outbox(db).register_watchers(((w.id, w.kind, w.role, w.label) for w in all_watchers(config)), now)
-    return Store(db, subscribers(config))
+    archive = Archive(open_db(config.storage.db))
+    archive.outbox.register_watchers(((w.id, w.kind, w.role, w.label) for w in all_watchers(config)), now)
+    return archive

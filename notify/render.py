@@ -1,6 +1,9 @@
 """What a watcher reads: subject, plain text and HTML for one event or a digest.
 
-Everything taken from the page is escaped in the HTML part: a title with
+Messages are rendered from a ``Notice`` (domain.events): a payload read back, typed, with
+the keys an older release did not write left at their defaults. Field names a reader sees
+come from the field declaration (domain.report.FIELDS): a report's facts are its ``meta``
+fields. Everything taken from the page is escaped in the HTML part: a title with
 ``<script>`` arrives as text.
 """
 
@@ -8,6 +11,9 @@ from __future__ import annotations
 
 import html
 from typing import Any
+
+from domain.events import Notice
+from domain.report import FIELDS
 
 HEADLINES = {
     "report.new": "新报告",
@@ -18,91 +24,94 @@ HEADLINES = {
     "alert.recovered": "监测已恢复",
     "ping": "测试消息",
 }
-FIELD_NAMES = {
-    "title": "标题",
-    "published": "发布时间",
-    "source": "来源",
-    "text": "正文",
-    "credits": "供稿/编辑/审核/终审",
-    "attachments": "相关附件",
-}
 EXCERPT_CHARS = 300
+NONE = "（无）"
 
 
-def headline(data: dict[str, Any]) -> str:
-    return HEADLINES.get(data.get("event", ""), data.get("event", ""))
+def label(name: str) -> str:
+    return next((f.label for f in FIELDS if f.name == name), name)
 
 
-def subject(data: dict[str, Any], prefix: str) -> str:
-    report = data.get("report")
-    what = report.get("title") if report else data.get("message", "")
-    return f"{prefix} {headline(data)}: {what}".strip()
+def headline(notice: Notice) -> str:
+    return HEADLINES.get(notice.event, notice.event)
 
 
-def digest_subject(items: list[dict[str, Any]], prefix: str) -> str:
+def subject(notice: Notice, prefix: str) -> str:
+    what = notice.field("title") if notice.is_report else notice.message
+    return f"{prefix} {headline(notice)}: {what}".strip()
+
+
+def digest_subject(notices: list[Notice], prefix: str) -> str:
     counts: dict[str, int] = {}
-    for data in items:
-        counts[headline(data)] = counts.get(headline(data), 0) + 1
+    for notice in notices:
+        counts[headline(notice)] = counts.get(headline(notice), 0) + 1
     parts = "，".join(f"{name} {n}" for name, n in counts.items())
-    return f"{prefix} {len(items)} 条更新（{parts}）"
+    return f"{prefix} {len(notices)} 条更新（{parts}）"
 
 
 def _excerpt(text: str) -> str:
     return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…"
 
 
-def text_body(data: dict[str, Any]) -> str:
-    report = data.get("report")
-    if not report:
-        return f"{headline(data)}: {data.get('message', '')}\n时间: {data.get('occurred_at', '')}\n"
-    lines = [
-        f"{headline(data)}: {report.get('title') or ''}",
-        f"发布时间: {report.get('published') or '（无）'}",
-        f"来源: {report.get('source') or '（无）'}",
-        f"链接: {report['url']}",
-        f"版本: {report.get('version')}  状态: {report.get('status')}",
+def _shown(value: Any) -> str:
+    """A fact as a reader sees it: none is （无）, a list or mapping its items."""
+    if not value:
+        return NONE
+    if isinstance(value, dict):
+        return "，".join(f"{k}: {v}" for k, v in value.items())
+    if isinstance(value, list):
+        return "，".join(str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in value)
+    return str(value)
+
+
+def _facts(notice: Notice) -> list[tuple[str, str]]:
+    """(label, value) of the report's meta fields, in declared order."""
+    return [(f.label, _shown(notice.field(f.name))) for f in FIELDS if f.meta]
+
+
+def text_body(notice: Notice) -> str:
+    if not notice.is_report:
+        return f"{headline(notice)}: {notice.message}\n时间: {notice.occurred_at}\n"
+    lines = [f"{headline(notice)}: {notice.field('title') or ''}"]
+    lines += [f"{name}: {value}" for name, value in _facts(notice)]
+    lines += [
+        f"链接: {notice.field('url')}",
+        f"版本: {notice.field('version')}  状态: {notice.field('status')}",
         "",
     ]
-    changes = data.get("changes") or {}
-    for name, change in changes.items():
+    for name, change in notice.changes.items():
         if name == "text":
             lines += ["正文修改:", change.get("diff", ""), ""]
         else:
-            lines += [f"{FIELD_NAMES.get(name, name)}: {change.get('old')} -> {change.get('new')}", ""]
-    if data.get("event") != "report.removed":
-        lines += ["正文开头:", _excerpt(report.get("text") or ""), ""]
+            lines += [f"{label(name)}: {change.get('old')} -> {change.get('new')}", ""]
+    if notice.event != "report.removed":
+        lines += ["正文开头:", _excerpt(notice.field("text") or ""), ""]
     return "\n".join(lines)
 
 
-def html_body(data: dict[str, Any]) -> str:
+def html_body(notice: Notice) -> str:
     e = html.escape
-    report = data.get("report")
-    if not report:
-        return f"<p><b>{e(headline(data))}</b>: {e(data.get('message', ''))}</p><p>{e(data.get('occurred_at', ''))}</p>"
-    parts = [
-        f"<h3>{e(headline(data))}: {e(report.get('title') or '')}</h3>",
-        "<table>",
-        f"<tr><td>发布时间</td><td>{e(report.get('published') or '（无）')}</td></tr>",
-        f"<tr><td>来源</td><td>{e(report.get('source') or '（无）')}</td></tr>",
-        f'<tr><td>链接</td><td><a href="{e(report["url"])}">{e(report["url"])}</a></td></tr>',
-        "</table>",
-    ]
-    for name, change in (data.get("changes") or {}).items():
-        label = e(FIELD_NAMES.get(name, name))
+    if not notice.is_report:
+        return f"<p><b>{e(headline(notice))}</b>: {e(notice.message)}</p><p>{e(notice.occurred_at)}</p>"
+    url = notice.field("url") or ""
+    parts = [f"<h3>{e(headline(notice))}: {e(notice.field('title') or '')}</h3>", "<table>"]
+    parts += [f"<tr><td>{e(name)}</td><td>{e(value)}</td></tr>" for name, value in _facts(notice)]
+    parts += [f'<tr><td>链接</td><td><a href="{e(url)}">{e(url)}</a></td></tr>', "</table>"]
+    for name, change in notice.changes.items():
+        field_label = e(label(name))
         if name == "text":
-            parts.append(f"<p>{label}修改:</p><pre>{e(change.get('diff', ''))}</pre>")
+            parts.append(f"<p>{field_label}修改:</p><pre>{e(change.get('diff', ''))}</pre>")
         else:
-            parts.append(
-                f"<p>{label}: <del>{e(str(change.get('old')))}</del> → <ins>{e(str(change.get('new')))}</ins></p>"
-            )
-    if data.get("event") != "report.removed":
-        parts.append(f"<p>{e(_excerpt(report.get('text') or ''))}</p>")
+            old, new = e(str(change.get("old"))), e(str(change.get("new")))
+            parts.append(f"<p>{field_label}: <del>{old}</del> → <ins>{new}</ins></p>")
+    if notice.event != "report.removed":
+        parts.append(f"<p>{e(_excerpt(notice.field('text') or ''))}</p>")
     return "\n".join(parts)
 
 
-def digest_text(items: list[dict[str, Any]]) -> str:
-    return "\n\n----------\n\n".join(text_body(d) for d in items)
+def digest_text(notices: list[Notice]) -> str:
+    return "\n\n----------\n\n".join(text_body(n) for n in notices)
 
 
-def digest_html(items: list[dict[str, Any]]) -> str:
-    return "\n<hr>\n".join(html_body(d) for d in items)
+def digest_html(notices: list[Notice]) -> str:
+    return "\n<hr>\n".join(html_body(n) for n in notices)

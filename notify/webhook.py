@@ -16,14 +16,53 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
-from crawler.fetch import tls_context
-from notify import NotifyError, SendResult
+from domain.tls import tls_context
+from domain.values import env_name, http_url, secret_text
+from notify.base import ChannelError, NotifyError, SendResult, Watcher, read_keys, read_secret
 from storage.outbox import Due
+
+KIND = "webhook"
+KEYS = frozenset({"url", "secret", "secret_env"})
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    url: str
+    secret: str | None = field(default=None, repr=False)
+
+    @property
+    def target(self) -> str:
+        return self.url
+
+    @property
+    def label(self) -> str:
+        """No URL path or query: webhook paths often carry tokens."""
+        parts = urlsplit(self.url)
+        return f"webhook {parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}/…"
+
+
+def settings(values: Mapping[str, Any], env: Mapping[str, str], require_secrets: bool) -> WebhookSettings:
+    parsed = read_keys(values, {"url": http_url, "secret": secret_text, "secret_env": env_name})
+    if "url" not in parsed:
+        raise ChannelError("a webhook watcher needs a url", "url")
+    return WebhookSettings(parsed["url"], read_secret(parsed, "secret", env, require_secrets))
+
+
+def warnings(config: Any) -> list[str]:
+    return []
+
+
+def notifier(watcher: Watcher, config: Any) -> WebhookNotifier:
+    return WebhookNotifier(
+        watcher.settings.url, watcher.label, watcher.settings.secret, config.notify.timeout, config.crawl.user_agent
+    )
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -45,10 +84,6 @@ class WebhookNotifier:
     timeout: float = 15.0
     user_agent: str = "ayrdw-watch"
 
-    @classmethod
-    def from_config(cls, watcher, config) -> WebhookNotifier:  # type: ignore[no-untyped-def]
-        return cls(watcher.url, watcher.label, watcher.secret, config.notify.timeout, config.crawl.user_agent)
-
     def send(self, batch: list[Due]) -> Iterator[SendResult]:
         with self._client() as client:
             for i, due in enumerate(batch):
@@ -69,7 +104,7 @@ class WebhookNotifier:
             self._post(client, body.encode("utf-8"), "ping", "ping-" + uuid.uuid4().hex)
 
     def _client(self) -> httpx.Client:
-        # The process's one TLS context (see crawler.fetch): a new one per pass costs CPU and memory.
+        # The process's one TLS context (domain.tls): a new one per pass costs CPU and memory.
         return httpx.Client(timeout=self.timeout, headers={"User-Agent": self.user_agent}, verify=tls_context(True))
 
     def _post(self, client: httpx.Client, body: bytes, event: str, delivery_id: str) -> None:

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
+from domain.report import FIELDS
 from storage.errors import ArchiveDamaged, ArchiveError, ArchiveNeedsUpgrade, ArchiveUnreachable, describe
 
 migrations = Migrations("ayrdw-watch")
@@ -293,6 +294,7 @@ def open_db(path: str | Path) -> Database:
                 db.enable_wal()
             db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses at most the last commit
             migrations.apply(db)  # before foreign keys are on: a table rebuild drops and renames
+            _add_field_columns(db)
             db.execute("PRAGMA foreign_keys = ON")
             return db
         except sqlite3.OperationalError as exc:
@@ -325,9 +327,21 @@ def open_readonly(path: str | Path) -> Database:
         pending = migrations.pending(db)
     except sqlite3.Error as exc:
         raise describe(exc, path) from None
-    if pending:
+    if pending or _missing_field_columns(db):
         raise ArchiveNeedsUpgrade(f"archive at {path} needs upgrading: run ayrdw-watch poll (or run) once")
     return db
+
+
+def _missing_field_columns(db: Database) -> list[str]:
+    have = {column.name for column in db["report_versions"].columns}
+    return [f.name for f in FIELDS if f.name not in have]
+
+
+def _add_field_columns(db: Database) -> None:
+    """A column for every declared field (domain.report.FIELDS): a field declared after the
+    archive was made gets its column when a writer opens it (older versions hold NULL there)."""
+    for name in _missing_field_columns(db):
+        db.execute(f"ALTER TABLE report_versions ADD COLUMN [{name}] TEXT")
 
 
 def quick_check(db: Database, path: str | Path) -> None:

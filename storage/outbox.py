@@ -1,5 +1,6 @@
-"""The outbox: watchers, alerts and deliveries. Named queries only; the delivery pass
-(jobs/deliver.py) decides what to send and when."""
+"""The outbox: events and alerts as they are announced, the watchers, and the deliveries (one row
+per event or alert and watcher; this module is the only one that writes them). Named queries
+only; the delivery pass (jobs/deliver.py) decides what to send and when."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from domain.events import Alert, Event, Notice
 from storage.db import transaction
 
 
@@ -29,6 +31,10 @@ class Due:
     def data(self) -> dict[str, Any]:
         return json.loads(self.payload)
 
+    @property
+    def notice(self) -> Notice:
+        return Notice.from_payload(self.data)
+
 
 class Outbox:
     def __init__(self, db: Database) -> None:
@@ -44,37 +50,59 @@ class Outbox:
                 [watcher_id, kind, role, label, now],
             )
 
-    def add_alert(self, kind: str, category: str, message: str, now: str, watcher_ids: Iterable[str]) -> None:
-        payload = {"event": f"alert.{kind}", "trouble": category, "message": message, "occurred_at": now}
-        with transaction(self.db):
-            alert_id = (
-                self.db["alerts"]
-                .insert(
-                    {
-                        "kind": kind,
-                        "category": category,
-                        "message": message,
-                        "payload": json.dumps(payload, ensure_ascii=False),
-                        "occurred_at": now,
-                    }
-                )
-                .last_pk
+    # -- what is announced ------------------------------------------------------------------------
+    def add_event(self, event: Event, poll_id: int | None) -> int:
+        """The event as given, with its payload serialised now: every retry sends these bytes."""
+        return int(
+            self.db["events"]
+            .insert(
+                {
+                    "kind": str(event.kind),
+                    "url": event.report.url,
+                    "version": event.report.version,
+                    "baseline": int(event.baseline),
+                    "changes": json.dumps(dict(event.changes), ensure_ascii=False),
+                    "occurred_at": event.occurred_at,
+                    "poll_id": poll_id,
+                    "payload": json.dumps(event.to_payload(), ensure_ascii=False),
+                    "removal": json.dumps(dict(event.removal), ensure_ascii=False) if event.removal else None,
+                }
             )
-            self.db["deliveries"].insert_all(
-                [
-                    {
-                        "id": uuid.uuid4().hex,
-                        "watcher_id": w,
-                        "alert_id": alert_id,
-                        "status": "pending",
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
-                    for w in watcher_ids
-                ]
-            )
+            .last_pk
+        )
 
+    def add_alert(self, alert: Alert) -> int:
+        row = {
+            "kind": str(alert.kind),
+            "category": alert.trouble,
+            "message": alert.message,
+            "payload": json.dumps(alert.to_payload(), ensure_ascii=False),
+            "occurred_at": alert.occurred_at,
+        }
+        return int(self.db["alerts"].insert(row).last_pk)
+
+    def enqueue(
+        self, watcher_ids: Iterable[str], now: str, *, event_id: int | None = None, alert_id: int | None = None
+    ) -> None:
+        """One delivery row per watcher for an event or an alert: the only place that writes them.
+        Run it in the transaction that stored what it announces (the transactional outbox)."""
+        rows = [
+            {
+                "id": uuid.uuid4().hex,
+                "watcher_id": watcher_id,
+                "event_id": event_id,
+                "alert_id": alert_id,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for watcher_id in watcher_ids
+        ]
+        if rows:
+            self.db["deliveries"].insert_all(rows)
+
+    # -- what is sent ------------------------------------------------------------------------------
     _DUE_SQL = (
         "SELECT d.id, d.watcher_id, d.attempts, COALESCE(e.payload, a.payload),"
         " COALESCE('report.' || e.kind, 'alert.' || a.kind)"

@@ -201,10 +201,10 @@ def test_deliver_retry_failed_by_watcher_name_or_id(tmp_path: Path, site: Fixtur
 
 
 def test_a_dead_letter_is_probed_after_hours_and_brings_the_rest_back(tmp_path: Path) -> None:
+    from domain.events import Alert, AlertKind
     from jobs.config import config_from_dict
     from jobs.deliver import deliver_pass
-    from jobs.watchers import open_store
-    from storage.outbox import Outbox
+    from jobs.watchers import open_archive
 
     hook = WebhookReceiver()
     hook.start()
@@ -217,10 +217,10 @@ def test_a_dead_letter_is_probed_after_hours_and_brings_the_rest_back(tmp_path: 
         }
     )
     now = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC)
-    store = open_store(config, now.isoformat())
-    outbox = Outbox(store.db)
+    outbox = open_archive(config, now.isoformat()).outbox
     for n in range(3):
-        outbox.add_alert("trouble", "test", f"message {n}", now.isoformat(), [config.watchers[0].id])
+        alert_id = outbox.add_alert(Alert(AlertKind.TROUBLE, "test", f"message {n}", now.isoformat()))
+        outbox.enqueue([config.watchers[0].id], now.isoformat(), alert_id=alert_id)
     for minutes in (0, 1, 10):
         deliver_pass(config, outbox, clock=lambda m=minutes: now + dt.timedelta(minutes=m))
     assert outbox.counts()["failed"] == 3

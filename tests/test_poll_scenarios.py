@@ -19,8 +19,8 @@ import pytest
 
 from fixturesite.server import FixtureServer
 from fixturesite.site import FixtureSite
+from storage.archive import Archive
 from storage.db import open_db
-from storage.reports import Store
 from tests.conftest import ROOT
 
 SECTION = "监督工作"
@@ -51,7 +51,7 @@ def counts(stdout: str) -> tuple[int, int, int, int]:
 
 
 def events(tmp_path: Path) -> list[dict]:
-    return Store(open_db(tmp_path / "watch.db")).events()
+    return Archive(open_db(tmp_path / "watch.db")).queries.events()
 
 
 def export(run_cli, config: str) -> list[dict]:
@@ -273,12 +273,12 @@ def test_a_crash_mid_poll_then_a_clean_poll_without_duplicates(
     result = run_cli("poll", config=config)
     assert result.code == 0, result.stderr
     assert counts(result.stdout) == (3, 0, 0, 0)
-    store = Store(open_db(tmp_path / "watch.db"))
+    store = Archive(open_db(tmp_path / "watch.db"))
     dupes = store.db.execute(
         "SELECT url, version, count(*) FROM report_versions GROUP BY url, version HAVING count(*) > 1"
     )
     assert dupes.fetchall() == []
-    assert len(store.events()) == 26
+    assert len(store.queries.events()) == 26
     check = store.db.execute("PRAGMA integrity_check").fetchone()[0]
     assert check == "ok"
 

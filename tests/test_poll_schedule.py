@@ -16,8 +16,8 @@ from fixturesite.server import FixtureServer
 from fixturesite.site import FixtureSite
 from jobs.config import Config, config_from_dict
 from jobs.poll import PollResult, run_poll
+from storage.archive import Archive
 from storage.db import open_db
-from storage.reports import Store
 
 SECTION = "监督工作"
 START = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC)
@@ -40,7 +40,7 @@ def served(request: pytest.FixtureRequest) -> Iterator[FixtureServer]:
         yield server
 
 
-def make(server: FixtureServer, tmp_path: Path, **crawl: str) -> tuple[Config, Store]:
+def make(server: FixtureServer, tmp_path: Path, **crawl: str) -> tuple[Config, Archive]:
     crawl_settings = {"delay": "0s", "retry_backoff": "10ms", "recheck": "24h", **crawl}
     config = config_from_dict(
         {
@@ -50,10 +50,10 @@ def make(server: FixtureServer, tmp_path: Path, **crawl: str) -> tuple[Config, S
             "storage": {"db": str(tmp_path / "w.db")},
         }
     )
-    return config, Store(open_db(config.storage.db))
+    return config, Archive(open_db(config.storage.db))
 
 
-def poll(config: Config, store: Store, clock: Clock) -> PollResult:
+def poll(config: Config, store: Archive, clock: Clock) -> PollResult:
     result = run_poll(config, store, clock=clock, sleep=lambda s: None)
     assert result.ok, result.error
     return result
@@ -105,7 +105,7 @@ def test_an_edit_is_caught_by_the_rolling_recheck_within_the_period(served: Fixt
             break
     assert caught_at is not None, "the edit was not caught within one recheck period"
     assert max(rechecks_per_poll) <= 2, "re-checks are spread over the period, not bunched"
-    change = store.events()[-1]
+    change = store.queries.events()[-1]
     assert change["kind"] == "changed" and set(change["changes"]) == {"text"}
 
 
@@ -141,20 +141,20 @@ def test_crash_while_storing_leaves_old_or_new_state_never_half(served: FixtureS
     config, store = make(served, tmp_path)
     clock = Clock()
     calls = {"n": 0}
-    original_event = store._event
+    original_event = store.outbox.add_event
 
-    def event_then_crash(*args, **kwargs) -> None:
+    def event_then_crash(*args, **kwargs) -> int:
         calls["n"] += 1
         if calls["n"] == 10:  # inside the 10th report's transaction: version and report row written
             raise OSError("power cut")
-        original_event(*args, **kwargs)
+        return original_event(*args, **kwargs)
 
-    store._event = event_then_crash  # type: ignore[method-assign]
+    store.outbox.add_event = event_then_crash  # type: ignore[method-assign]
     crashed = run_poll(config, store, clock=clock, sleep=lambda s: None)
     assert not crashed.ok and "power cut" in (crashed.error or "")
 
-    reopened = Store(open_db(config.storage.db))
-    assert len(reopened.known()) == 9, "the 10th report was rolled back whole"
+    reopened = Archive(open_db(config.storage.db))
+    assert len(reopened.reports.known()) == 9, "the 10th report was rolled back whole"
     versions, events = (
         reopened.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("report_versions", "events")
     )
@@ -167,7 +167,7 @@ def test_crash_while_storing_leaves_old_or_new_state_never_half(served: FixtureS
         "SELECT count(*), count(DISTINCT url || '#' || version) FROM report_versions"
     ).fetchone()
     assert total == distinct == 23
-    assert len(reopened.events()) == 23
+    assert len(reopened.queries.events()) == 23
 
 
 def test_a_new_report_that_failed_is_found_again_by_the_next_incremental_poll(

@@ -1,14 +1,13 @@
-"""Content hash and field diff of two versions of a report. Pure functions.
+"""What counts as a change of a report, decided here and only here.
 
-What counts as a change is decided here and only here: the six stored fields,
-each normalised for comparison (NFKC, every kind of space, whitespace runs).
-View counters, today's date, tokens and markup never reach these fields, and
-whitespace or width variants of the same text compare equal.
+Every declared field (domain.report.FIELDS) is compared in a normalised form: NFKC,
+every kind of space, whitespace runs. View counters, today's date, tokens and markup
+never reach the fields, and whitespace or width variants of the same text compare equal.
 
-Noise that does reach the body (a counter, a clock, a random token inside the
-report's own text) is learnt per report: the lines that differ between two
-fetches moments apart are noise, remembered by their *shape* (the line with its
-digit-bearing runs masked), and left out of the comparison from then on.
+Noise that does reach the body (a counter, a clock, a random token inside the report's
+own text) is learnt per report: the lines that differ between two fetches moments apart
+are noise, remembered by their *shape* (the line with its digit-bearing runs masked),
+and left out of the comparison from then on.
 """
 
 from __future__ import annotations
@@ -17,17 +16,25 @@ import difflib
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from crawler.clean import normalise_for_hash
+from domain.report import FIELDS
 
-COMPARED_FIELDS = ("title", "published", "source", "text", "credits", "attachments")
+
+def normalise(text: str) -> str:
+    """The form two versions are compared in: NFKC, every kind of space one space, trimmed.
+    Stored fields never go through it."""
+    text = unicodedata.normalize("NFKC", text)
+    if "\u200b" in text or "\ufeff" in text:  # not whitespace to str.split(), spaces to a reader
+        text = text.replace("\u200b", " ").replace("\ufeff", " ")
+    return " ".join(text.split())
 
 
 def _normalise(value: Any) -> Any:
     if isinstance(value, str):
-        return normalise_for_hash(value)
+        return normalise(value)
     if isinstance(value, dict):
         return {k: _normalise(v) for k, v in sorted(value.items())}
     if isinstance(value, list | tuple):
@@ -40,7 +47,7 @@ _VARYING = re.compile(r"[0-9A-Fa-f]*[0-9][0-9A-Fa-f]*")  # numbers, hex tokens, 
 
 def line_shape(line: str) -> str:
     """A line with what varies between requests masked: "浏览 123 次" and "浏览 124 次" share a shape."""
-    return _VARYING.sub("#", normalise_for_hash(line))
+    return _VARYING.sub("#", normalise(line))
 
 
 def noisy_shapes(text_a: str, text_b: str) -> frozenset[str]:
@@ -59,23 +66,31 @@ def without_noise(fields: dict[str, Any], noise: Iterable[str]) -> dict[str, Any
 
 
 def comparable(fields: dict[str, Any]) -> dict[str, Any]:
-    """The compared fields in their normalised form."""
-    return {name: _normalise(fields.get(name)) for name in COMPARED_FIELDS}
+    """The declared fields in their normalised form."""
+    return {f.name: _normalise(fields.get(f.name)) for f in FIELDS}
 
 
 def content_hash(fields: dict[str, Any], noise: Iterable[str] = ()) -> str:
-    """sha256 of the normalised compared fields: equal hashes, no change. With ``noise``, the
-    body's lines of those shapes are left out (for comparing; a stored version's hash is
-    always of all its fields)."""
-    blob = json.dumps(
-        comparable(without_noise(fields, noise)), ensure_ascii=False, sort_keys=True, separators=(",", ":")
-    )
+    """sha256 of the normalised fields: equal hashes, no change. With ``noise``, the body's
+    lines of those shapes are left out (for comparing; a stored version's hash is always of
+    all its fields)."""
+    normalised = comparable(without_noise(fields, noise))
+    blob = json.dumps(normalised, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def diff_order() -> list[str]:
+    """The order changes are listed in: the declaration's, except that release 0.1.0 listed
+    credits before attachments, and payloads keep that order byte for byte."""
+    names = [f.name for f in FIELDS]
+    names.remove("credits")
+    names.insert(names.index("attachments"), "credits")
+    return names
 
 
 def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     a, b = comparable(old), comparable(new)
-    return [name for name in COMPARED_FIELDS if a[name] != b[name]]
+    return [name for name in diff_order() if a[name] != b[name]]
 
 
 def text_diff(old: str, new: str, url: str = "") -> str:

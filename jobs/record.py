@@ -1,0 +1,63 @@
+"""Storing what a poll found, and announcing it, in one transaction: the transactional outbox.
+
+A version (or a removal, or a restore) is stored together with its event and one delivery
+row per watcher that wants it, so a crash leaves either all of it or none: no stored
+change is ever unannounced, no announcement points at nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from domain.events import Event, EventKind, Subscription
+from storage.archive import Archive
+from storage.reports import Listed
+
+
+@dataclass
+class Recorder:
+    archive: Archive
+    subscriptions: Sequence[Subscription]
+    poll_id: int | None = None
+
+    def version(
+        self,
+        kind: EventKind,
+        url: str,
+        fields: dict[str, Any],
+        *,
+        content_hash: str,
+        changes: Mapping[str, Any],
+        now: str,
+        recheck_due_at: str,
+        validators: tuple[str | None, str | None],
+        listed: Listed | None,
+        baseline: bool,
+    ) -> Event:
+        """A new version (new, changed, or restored with changes) and its event."""
+        with self.archive.transaction():
+            stored = self.archive.reports.save_version(
+                url=url, fields=fields, content_hash=content_hash, changed=changes, now=now,
+                recheck_due_at=recheck_due_at, etag=validators[0], last_modified=validators[1], listed=listed,
+                poll_id=self.poll_id,
+            )  # fmt: skip
+            return self._announce(Event(kind, stored, now, changes, baseline))
+
+    def removed(self, url: str, now: str, removal: Mapping[str, Any], baseline: bool = False) -> Event:
+        with self.archive.transaction():
+            stored = self.archive.reports.mark_removed(url, now)
+            return self._announce(Event(EventKind.REMOVED, stored, now, {}, baseline, removal))
+
+    def restored(self, url: str, now: str, recheck_due_at: str, listed: Listed | None) -> Event:
+        """A removed report back with the fields it had: no new version, an event."""
+        with self.archive.transaction():
+            stored = self.archive.reports.restore(url, now, recheck_due_at, listed)
+            return self._announce(Event(EventKind.RESTORED, stored, now))
+
+    def _announce(self, event: Event) -> Event:
+        event_id = self.archive.outbox.add_event(event, self.poll_id)
+        wanting = [s.watcher_id for s in self.subscriptions if s.wants(event)]
+        self.archive.outbox.enqueue(wanting, event.occurred_at, event_id=event_id)
+        return event

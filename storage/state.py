@@ -1,0 +1,27 @@
+"""Small facts kept between polls (site_state): the list URL, robots.txt, list validators, the
+walk cursor, baseline and full-walk times, trouble, the progress of the poll in flight."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+
+class State:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM site_state WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set(self, key: str, value: str | None, now: str) -> None:
+        self.db.execute(
+            "INSERT INTO site_state (key, value, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            [key, value, now],
+        )
+
+    def with_prefix(self, prefix: str) -> dict[str, str]:
+        """Every set key that starts with ``prefix``, without it."""
+        rows = self.db.execute("SELECT key, value FROM site_state WHERE key LIKE ?", [prefix + "%"]).fetchall()
+        return {key[len(prefix) :]: value for key, value in rows if value is not None}
