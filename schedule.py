@@ -1,4 +1,6 @@
-"""ayrdw-watch: the command line (click) and, later, the scheduled service.
+"""ayrdw-watch: the command line (click). Each command parses its arguments, calls jobs/ and
+the archive's read models, and formats what they return; jobs/app.py opens the config and
+the archive and turns errors into one line.
 
 Exit codes: 0 ok, 1 the job failed, 2 usage or config error. Errors are one line
 on stderr. Output meant for scripts (JSON) goes to stdout.
@@ -9,41 +11,31 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 import sys
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 import click
 
 from crawler.discover import locate_section
-from crawler.errors import BlockedError, CrawlError
+from crawler.errors import BlockedError
 from crawler.extract import extract_report
-from crawler.fetch import Fetcher
 from crawler.listing import parse_listing
 from crawler.models import Report
 from crawler.walk import walk_section
 from domain.change import diff_order, text_diff
+from domain.times import iso, utcnow
 from domain.trouble import Problem, ProblemKind
-from jobs.config import VERSION, Config, ConfigError, config_warnings, http_url, load_config
+from jobs.app import EXIT_FAILED, EXIT_USAGE, App, Failed, command_errors
+from jobs.config import VERSION, ConfigError, http_url
 from jobs.cycle import poll_cycle
 from jobs.deliver import deliver_pass, find_watcher, ping_all
 from jobs.export import write_export
 from jobs.logs import setup_logging
-from jobs.poll import PollResult, iso, utcnow
+from jobs.result import PollResult
 from jobs.service import Service
 from jobs.status import format_status, status
-from jobs.watchers import Writer, all_watchers, open_reader, open_writer
-from storage.archive import Archive
-from storage.errors import ArchiveError, ArchiveNeedsUpgrade, ArchiveUnreachable, describe
-from storage.lock import ArchiveBusy, holder
-
-EXIT_FAILED, EXIT_USAGE = 1, 2
-
-
-class Failed(Exception):
-    """The job ran and failed: exit 1 with this one-line message."""
+from jobs.watchers import all_watchers
+from storage.lock import holder
 
 
 def _url_argument(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -56,87 +48,6 @@ def _url_argument(ctx: click.Context, param: click.Parameter, value: str) -> str
 
 def _dump(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-
-
-def command_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the project's errors into one stderr line and the documented exit code."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ConfigError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
-        except ArchiveUnreachable as exc:  # where the config puts the archive, nothing can be
-            click.echo(f"error: storage.db: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
-        except (CrawlError, Failed, ArchiveBusy, ArchiveError) as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_FAILED)
-        except sqlite3.Error as exc:  # the archive failed under a command: full, read-only, damaged
-            app = next((a for a in args if isinstance(a, App)), None)
-            where = app.config.storage.db if app is not None else "?"
-            click.echo(f"error: {describe(exc, where)}", err=True)
-            sys.exit(EXIT_FAILED)
-        except OSError as exc:  # a file we were asked to write: a full disk, a folder we cannot write
-            click.echo(f"error: {exc.filename or 'output'}: {exc.strerror or exc}", err=True)
-            sys.exit(EXIT_FAILED)
-
-    return wrapper
-
-
-SENDING_COMMANDS = {"run", "poll", "deliver", "notify-test"}  # they need the secrets, and hear the warnings
-
-
-class App:
-    """What every command needs: the config, read once, on first use."""
-
-    def __init__(self, config_file: str | None, command: str | None = None) -> None:
-        self._config_file = config_file
-        self._command = command
-        self._config: Config | None = None
-        self._writer: Writer | None = None
-
-    @property
-    def config(self) -> Config:
-        if self._config is None:
-            sends = self._command in SENDING_COMMANDS
-            self._config = load_config(self._config_file, require_secrets=sends)
-            if sends:
-                for warning in config_warnings(self._config):
-                    logging.getLogger("ayrdw").warning(warning)
-        return self._config
-
-    def fetcher(self, site_url: str | None = None) -> Fetcher:
-        from urllib.parse import urlsplit
-
-        host = urlsplit(site_url or self.config.site.url).hostname
-        return Fetcher(self.config.fetch_settings(), site_host=host)
-
-    def writer(self, command: str) -> Writer:
-        """The archive for a command that polls or delivers: this process becomes its one
-        writer (a second one is refused with a line naming the first) until it exits."""
-        if self._writer is None:
-            self._writer = open_writer(self.config, command, iso(utcnow()))
-        return self._writer
-
-    def archive(self, command: str) -> Archive:
-        return self.writer(command).archive
-
-    def reader(self) -> Archive:
-        """The archive for a read-only command: never created, migrated or written."""
-        db = self.config.storage.db
-        try:
-            return open_reader(self.config)
-        except ArchiveNeedsUpgrade:
-            writer = holder(db)
-            if writer is None:
-                raise
-            raise Failed(
-                f"archive at {db} is being created or upgraded by ayrdw-watch (pid {writer.pid}, {writer.command});"
-                " try again in a moment"
-            ) from None
 
 
 pass_app = click.make_pass_decorator(App)

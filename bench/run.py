@@ -39,7 +39,8 @@ from crawler.models import Page  # noqa: E402
 from fixturesite.server import FixtureServer  # noqa: E402
 from fixturesite.site import FixtureSite  # noqa: E402
 from jobs.config import Config, config_from_dict  # noqa: E402
-from jobs.poll import PollResult, run_poll  # noqa: E402
+from jobs.poll import run_poll  # noqa: E402
+from jobs.result import PollResult  # noqa: E402
 from jobs.watchers import open_archive  # noqa: E402
 from storage.archive import Archive  # noqa: E402
 

@@ -11,11 +11,11 @@ selectors override any of these guesses.
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler import clean
+from crawler.attachments import attachments as find_attachments
 from crawler.clean import collapse, remove_spaces, squeeze_cjk
 from crawler.dates import DATE_RE, parse_date
 from crawler.dom import (
@@ -30,7 +30,7 @@ from crawler.dom import (
     with_link_inside,
 )
 from crawler.errors import MarkupTooDeep
-from crawler.models import CREDIT_KEYS, MIN_BODY_CHARS, Attachment, Page, Report
+from crawler.models import CREDIT_KEYS, MIN_BODY_CHARS, Page, Report
 from crawler.profile import Selectors
 from domain.report import FIELDS
 from domain.trouble import Problem, ProblemKind
@@ -49,10 +49,6 @@ _VALUE_END = re.compile(
 CREDIT_LABELS = {"供稿": "contributor", "责任编辑": "editor", "编辑": "editor", "审核": "reviewer", "终审": "approver"}
 _CREDIT = re.compile(r"(?<![\u4e00-\u9fff])(供稿|责任编辑|编辑|审核|终审)\s*[:：]")
 _EMPTY_VALUES = {"", "无", "暂无", "-", "--", "未知", "null", "none"}
-DOC_EXTENSIONS = (
-    ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".et", ".ppt", ".pptx", ".zip", ".rar", ".7z",
-    ".ofd", ".txt", ".csv", ".tif",
-)  # fmt: skip
 _TITLE_SPLIT = re.compile(r"\s*(?:__|_|\||｜| - | – | — |--)\s*")
 _PARAGRAPH_TAGS = "p, div, td, li, section, article, blockquote, pre, center, font, span, dd, h4, h5, h6, strong"
 _META_DATE_NAMES = ("pubdate", "publishdate", "articlepubdate", "publish_date", "article:published_time", "dc.date")
@@ -87,7 +83,7 @@ def extract_report(page: Page, selectors: Selectors | None = None) -> Report:
     published = _published(tree, sel, meta, before, after, title)
     source = _source(tree, sel, meta, outside + inside[-5:])
     credits = _credits(inside + after)
-    attachments = _attachments(tree, sel, body_node, page.final_url, "附件" in page.text)
+    attachments = find_attachments(tree, sel, body_node, page.final_url, "附件" in page.text)
 
     text = "\n".join(text_lines)
     problems = []
@@ -385,82 +381,6 @@ def _credits(lines: list[str]) -> dict[str, str]:
             if value and key not in found:
                 found[key] = value
     return {k: found[k] for k in CREDIT_KEYS if k in found}
-
-
-# -- attachments --------------------------------------------------------------------------------------
-def _attachments(
-    tree: LexborHTMLParser, sel: Selectors, body: LexborNode | None, base: str, labelled: bool = True
-) -> list[Attachment]:
-    """Links under 相关附件 / 附件 (looked for only when the page says 附件), and document
-    links (pdf, doc, xls …) in the body."""
-    links: list[LexborNode] = []
-    if sel.attachments:
-        links = [a for node in tree.css(sel.attachments) for a in ([node] if node.tag == "a" else node.css("a"))]
-    else:
-        label = _attachment_label(tree) if labelled else None
-        if label is not None:
-            links.extend(_links_after_label(label))
-        if body is not None:
-            links.extend(a for a in body.css("a[href]") if _is_document(a.attributes.get("href") or ""))
-    found: dict[str, Attachment] = {}
-    for a in links:
-        href = (a.attributes.get("href") or "").strip()
-        if not href or href.startswith("#"):
-            continue
-        url = urljoin(base, href).split("#", 1)[0]
-        if urlsplit(url).scheme.lower() not in ("http", "https"):
-            continue  # file:, data:, javascript:, mailto: ... never stored, never sent
-        name = collapse(a.text(deep=True)) or collapse(a.attributes.get("title") or "")
-        name = name or urlsplit(url).path.rsplit("/", 1)[-1]
-        found.setdefault(url, Attachment(name, url))
-    return list(found.values())
-
-
-def _is_document(href: str) -> bool:
-    return urlsplit(href.strip()).path.lower().endswith(DOC_EXTENSIONS)
-
-
-_FILE_HINTS = re.compile(r"download|upload|attach|fujian|file|fj|DownFile", re.I)
-
-
-def _looks_like_file(a: LexborNode) -> bool:
-    href = a.attributes.get("href") or ""
-    name = collapse(a.text(deep=True)).lower()
-    return _is_document(href) or name.endswith(DOC_EXTENSIONS) or bool(_FILE_HINTS.search(href))
-
-
-def _attachment_label(tree: LexborHTMLParser) -> LexborNode | None:
-    for node in tree.css(':lexbor-contains("附件")'):  # lexbor's own text search: only candidates
-        own = collapse(node.text(deep=False))
-        if own and clean.ATTACHMENTS.match(own) and len(own) < 20:
-            return node
-    return None
-
-
-def _links_after_label(label: LexborNode) -> list[LexborNode]:
-    """The label's own links, else document links in the siblings that follow it (up to
-    2 levels up). Past the label's own element only links that look like files count:
-    an empty 相关附件 is often followed by prev/next or related-article links."""
-    own = label.css("a[href]")
-    if own:
-        return own
-    node: LexborNode | None = label
-    for _ in range(2):
-        if node is None:
-            break
-        links: list[LexborNode] = []
-        sibling = node.next
-        while sibling is not None:
-            if sibling.tag == "a":
-                links.append(sibling)
-            elif sibling.tag not in ("-text", "_comment"):
-                links.extend(sibling.css("a[href]"))
-            sibling = sibling.next
-        links = [a for a in links if _looks_like_file(a)]
-        if links:
-            return links
-        node = node.parent
-    return []
 
 
 # -- helpers ------------------------------------------------------------------------------------------

@@ -14,13 +14,11 @@ rules hold for every request the project makes to the site.
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
-import socket
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -31,6 +29,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from crawler.challenge import detect_challenge
 from crawler.charset import decode_html
 from crawler.errors import BlockedError, FetchError, Interrupted, OffSiteError, RobotsDisallowed, TooLargeError
+from crawler.limits import Deadline, decoder_for
 from crawler.models import Page
 from domain.fetchlog import FetchRecord
 from domain.tls import tls_context
@@ -255,7 +254,7 @@ class Fetcher:
     def _request_once(self, url: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
         self._pause()
         started = self.clock()
-        deadline = _Deadline(self.settings.timeout)
+        deadline = Deadline(self.settings.timeout)
         status: int | None = None
         body = b""
         try:
@@ -290,7 +289,7 @@ class Fetcher:
         decoder is asked for at most what is left, so a bomb is never inflated whole."""
         cap = self.settings.max_bytes
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
-        decoder = _decoder(encoding)
+        decoder = decoder_for(encoding)
         if decoder is None:
             raise FetchError(f"{url}: unsupported Content-Encoding {encoding!r}", url, response.status_code)
         declared = response.headers.get("content-length")
@@ -362,77 +361,3 @@ class Fetcher:
             nbytes=len(body),
             redirected=redirected,
         )
-
-
-class _Deadline(dict):
-    """httpcore reads each phase's timeout from this mapping as the phase starts (connect,
-    write, waiting for the headers): each gets what is left of the attempt. The body is
-    bounded by a watchdog that shuts the socket at the deadline, since httpcore reads the
-    body's timeout once, for every chunk."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__()
-        self.end = time.monotonic() + seconds
-
-    def get(self, key: object, default: object = None) -> float:  # type: ignore[override]
-        return max(0.001, self.end - time.monotonic())
-
-    @property
-    def passed(self) -> bool:
-        return time.monotonic() >= self.end
-
-    @contextlib.contextmanager
-    def watching(self, response: httpx.Response) -> Iterator[None]:
-        stream = response.extensions.get("network_stream")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        timer = threading.Timer(max(0.0, self.end - time.monotonic()), _cut, [sock])
-        timer.daemon = True
-        if sock is not None:
-            timer.start()
-        try:
-            yield
-        finally:
-            timer.cancel()
-
-
-def _cut(sock: socket.socket | None) -> None:
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-
-
-class _Decoder:
-    """Undo one Content-Encoding a chunk at a time, never producing more than asked."""
-
-    def __init__(self, wbits: int | None) -> None:
-        self._wbits = wbits
-        self._zlib = zlib.decompressobj(wbits) if wbits is not None else None
-        self._first = True
-
-    def feed(self, data: bytes, limit: int) -> bytes:
-        """Up to ``limit`` decoded bytes of ``data`` (``limit`` of them: there is more)."""
-        if self._zlib is None:
-            return data
-        if self._first and self._wbits == zlib.MAX_WBITS and data:
-            self._first = False
-            if data[0] & 0x0F != 8:  # "deflate" sent raw, without the zlib header, as many servers do
-                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
-        out = [self._zlib.decompress(data, limit)]
-        produced = len(out[0])
-        while self._zlib.unconsumed_tail and produced < limit:
-            out.append(self._zlib.decompress(self._zlib.unconsumed_tail, limit - produced))
-            produced += len(out[-1])
-        return b"".join(out)
-
-    def flush(self, limit: int) -> bytes:
-        return self._zlib.flush()[:limit] if self._zlib is not None else b""
-
-
-def _decoder(encoding: str) -> _Decoder | None:
-    if encoding in ("", "identity"):
-        return _Decoder(None)
-    if encoding in ("gzip", "x-gzip"):
-        return _Decoder(16 + zlib.MAX_WBITS)
-    if encoding == "deflate":
-        return _Decoder(zlib.MAX_WBITS)
-    return None

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from crawler.errors import BlockedError, CrawlError
 from crawler.fetch import Fetcher
 from crawler.listing import parse_listing
-from crawler.models import Listing, ListingEntry
+from crawler.models import Listing, ListingEntry, Page
 from domain.trouble import Problem, ProblemKind
 
 
@@ -95,48 +95,28 @@ def walk_pages(
     ``keep_going(listing)`` returning False stops after that page (the incremental poll
     stops once a page ends in a known item). ``etag`` and ``last_modified`` make the
     first request conditional."""
-    seen_items: set[str] = set()
-    items: list[ListingEntry] = []
-    pages: list[str] = []
-    problems: list[Problem] = []
-    complete = False
-    validators: tuple[str | None, str | None] = (None, None)
-    first_status: int | None = None
+    walk = _Walk()
     while cursor.queue:
-        if len(pages) >= max_pages:
-            problems.append(
-                Problem(f"stopped at max_list_pages ({max_pages}); more list pages remain", ProblemKind.MAX_PAGES)
-            )
+        if len(walk.pages) >= max_pages:
+            remain = f"stopped at max_list_pages ({max_pages}); more list pages remain"
+            walk.problems.append(Problem(remain, ProblemKind.MAX_PAGES))
             break
         url = cursor.queue[0]
         if url in cursor.seen:  # reached already, under another URL (a redirect)
             cursor.queue.pop(0)
-            cursor.listing_done = not cursor.queue
-            complete = cursor.listing_done
+            cursor.listing_done = walk.complete = not cursor.queue
             continue
-        first = not pages
-        try:
-            page = fetcher.get(url, etag=etag, last_modified=last_modified) if first else fetcher.get(url)
-        except CrawlError as exc:
-            kind = ProblemKind.CHALLENGE if isinstance(exc, BlockedError) else ProblemKind.PAGE_FAILED
-            problems.append(Problem(str(exc), kind))
+        first = not walk.pages
+        page = walk.fetch(fetcher, url, (etag, last_modified) if first else (None, None), first)
+        if page is None:
             break
-        if first:
-            first_status = page.status
-            validators = (page.etag, page.last_modified)
-            if page.not_modified:
-                return WalkResult((), (page.final_url,), False, None, (), True, (etag, last_modified), 304)
-        if page.status != 200:
-            problems.append(Problem(f"{url}: list page answered HTTP {page.status}", ProblemKind.PAGE_FAILED))
-            break
+        if page.not_modified:
+            return WalkResult((), (page.final_url,), False, None, (), True, (etag, last_modified), 304)
         listing = parse_listing(page, item_selector, prefer=cursor.container)
-        problems.extend(p.about(page.final_url) for p in listing.problems)
+        walk.problems.extend(p.about(page.final_url) for p in listing.problems)
         if not listing.items:
             break
-        new = [i for i in listing.items if i.url not in seen_items]
-        seen_items.update(i.url for i in new)
-        items.extend(new)
-        pages.append(page.final_url)
+        new = walk.add(page.final_url, listing)
         stop_here = keep_going is not None and not keep_going(listing)
         cursor.queue.pop(0)
         if page.final_url != url and page.final_url not in cursor.seen:
@@ -146,10 +126,50 @@ def walk_pages(
             on_page(listing, cursor)
         if stop_here:
             break  # stopped on purpose: the rest is known
-        complete = cursor.listing_done
-    return WalkResult(
-        tuple(items), tuple(pages), complete, cursor.total_pages, tuple(problems), False, validators, first_status
-    )
+        walk.complete = cursor.listing_done
+    return walk.result(cursor)
+
+
+@dataclass
+class _Walk:
+    """What one call of walk_pages has read so far."""
+
+    items: list[ListingEntry] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    complete: bool = False
+    validators: tuple[str | None, str | None] = (None, None)
+    first_status: int | None = None
+    seen_items: set[str] = field(default_factory=set)
+
+    def fetch(self, fetcher: Fetcher, url: str, conditional: tuple[str | None, str | None], first: bool) -> Page | None:
+        """The list page, or None (and a problem) when it cannot be used."""
+        try:
+            page = fetcher.get(url, etag=conditional[0], last_modified=conditional[1])
+        except CrawlError as exc:
+            kind = ProblemKind.CHALLENGE if isinstance(exc, BlockedError) else ProblemKind.PAGE_FAILED
+            self.problems.append(Problem(str(exc), kind))
+            return None
+        if first:
+            self.first_status, self.validators = page.status, (page.etag, page.last_modified)
+        if page.status not in (200, 304):
+            self.problems.append(Problem(f"{url}: list page answered HTTP {page.status}", ProblemKind.PAGE_FAILED))
+            return None
+        return page
+
+    def add(self, page_url: str, listing: Listing) -> list[ListingEntry]:
+        """Keep the page's items not seen before in this call; they are returned."""
+        new = [i for i in listing.items if i.url not in self.seen_items]
+        self.seen_items.update(i.url for i in new)
+        self.items.extend(new)
+        self.pages.append(page_url)
+        return new
+
+    def result(self, cursor: WalkCursor) -> WalkResult:
+        return WalkResult(
+            tuple(self.items), tuple(self.pages), self.complete, cursor.total_pages, tuple(self.problems), False,
+            self.validators, self.first_status,
+        )  # fmt: skip
 
 
 def walk_section(

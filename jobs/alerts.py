@@ -12,7 +12,7 @@ from __future__ import annotations
 from domain.events import Alert, AlertKind
 from domain.trouble import Trouble
 from jobs.config import Config
-from jobs.poll import PollResult
+from jobs.result import PollResult
 from storage.archive import Archive
 
 TROUBLE_KEY = "trouble"

@@ -8,10 +8,12 @@ import threading
 import time
 from collections.abc import Callable
 
+from domain.times import iso, utcnow
 from jobs.alerts import update_trouble
 from jobs.config import Config
 from jobs.deliver import DeliverResult, deliver_pass
-from jobs.poll import PollResult, iso, run_poll, utcnow
+from jobs.poll import run_poll
+from jobs.result import PollResult
 from jobs.watchers import subscriptions
 from storage.archive import Archive
 

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from domain.times import iso, utcnow
 from jobs.config import Config
-from jobs.poll import iso, utcnow
 from jobs.watchers import all_watchers
 from notify.base import Notifier, NotifyError, SendResult, Watcher, notifier_for
 from storage.outbox import Due, Outbox

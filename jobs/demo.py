@@ -18,10 +18,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from domain.events import Notice
+from domain.times import iso, utcnow
 from fixturesite.server import FixtureServer
 from fixturesite.site import FixtureSite
 from jobs.config import Config, config_from_dict
-from jobs.poll import PollResult, iso, utcnow
+from jobs.result import PollResult
 from jobs.service import Service
 from jobs.watchers import open_reader, open_writer
 from notify import render

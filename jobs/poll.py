@@ -24,24 +24,22 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
-from crawler.discover import locate_section
-from crawler.errors import BlockedError, CrawlError, DiscoveryError, Interrupted
+from crawler.errors import CrawlError, Interrupted
 from crawler.fetch import Fetcher
-from crawler.models import Listing
-from crawler.walk import WalkCursor, WalkResult, walk_pages, walk_section
 from domain.change import changes as field_changes
 from domain.change import content_hash
 from domain.events import Event, EventKind, Subscription
-from domain.trouble import RETRYABLE_LIST, ProblemKind, Trouble
+from domain.times import iso, precise, utcnow
+from domain.trouble import Trouble
 from jobs.config import Config
+from jobs.listwalk import ListWalk
 from jobs.progress import Progress, Ticker
 from jobs.reading import Extracted, Gone, NotModified, Outcome, Reader, Task, Unreadable, is_failure, why
 from jobs.record import Recorder
+from jobs.result import PollFailed, PollResult
 from storage.archive import Archive
 from storage.errors import describe
 from storage.reports import KnownReport
@@ -52,67 +50,6 @@ ROBOTS_MAX_AGE = dt.timedelta(hours=24)
 PROGRESS_SAVE_SECONDS = 2.0  # how often the poll in flight saves its progress for `status`
 CURSOR_KEY = "walk_cursor"
 Clock = Callable[[], dt.datetime]
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
-
-
-def precise(moment: dt.datetime) -> str:
-    """For times compared with one another within seconds (a walk's start, a listing)."""
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
-
-
-class PollFailed(Exception):
-    """The poll cannot be trusted (walk failed, most pages failed): nothing is changed.
-    ``trouble``: the kind operators hear about at once, if it is one."""
-
-    def __init__(self, message: str, trouble: Trouble | None = None) -> None:
-        super().__init__(message)
-        self.trouble = trouble
-
-
-@dataclass
-class PollResult:
-    status: str = "ok"
-    mode: str = "incremental"
-    pages: int = 0
-    found: int = 0
-    new: int = 0
-    changed: int = 0
-    restored: int = 0
-    removed: int = 0
-    failed: int = 0
-    confirms: int = 0  # second fetches that confirmed (or dismissed) a change
-    requests: int = 0
-    bytes: int = 0
-    seconds: float = 0.0
-    error: str | None = None
-    trouble: Trouble | None = None  # the kind of a failure operators hear about at once
-    problems: list[str] = field(default_factory=list)
-    events: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, url, title)
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    def summary(self) -> str:
-        line = (
-            f"poll: {self.status} pages={self.pages} found={self.found} new={self.new} changed={self.changed}"
-            f" restored={self.restored} removed={self.removed} failed={self.failed} confirms={self.confirms}"
-            f" requests={self.requests} seconds={self.seconds:.1f}"
-        )
-        return f"{line} error={self.error}" if self.error else line
-
-    def counts(self) -> dict[str, Any]:
-        """The poll's row in the polls table: every field but the problem and event lists."""
-        counts = {k: v for k, v in self.__dict__.items() if k not in ("problems", "events", "trouble")}
-        counts["seconds"] = round(self.seconds, 3)
-        return counts
 
 
 def run_poll(
@@ -192,186 +129,30 @@ class Poll:
         self.progress, self.clock, self.monotonic, self.stop = progress, clock, monotonic, stop
         self.now = iso(started)
         self.reader = Reader(fetcher, config.site.url, config.selectors, archive.reports.current_fields)
-        self._list_remembered = False  # the list URL came from an earlier discovery, not this poll's
+        self.lists = ListWalk(config, archive, fetcher, started, result, progress, clock, self._save_progress)
         self.recheck = dt.timedelta(seconds=config.crawl.recheck)
         self._saved_progress_at = -math.inf
 
     def run(self) -> None:
-        cursor = WalkCursor.from_json(self.archive.state.get(CURSOR_KEY))
-        baseline = self.archive.state.get("baseline_done_at") is None
-        if cursor is None and (baseline or self._full_walk_due()):
-            list_url, self._list_remembered = self._list_url()
-            cursor = WalkCursor.start("baseline" if baseline else "full", list_url, precise(self.started))
+        cursor = self.lists.cursor()
         self.result.mode = cursor.kind if cursor else "incremental"
         if cursor is not None:
             resumed = f", resumed after {cursor.pages} list pages" if cursor.pages else ""
             log.info("poll: %s walk of %s%s", cursor.kind, cursor.queue[0] if cursor.queue else "the list", resumed)
-        walked_all = False
-        if cursor is None:
-            self._incremental_walk()
-        elif not cursor.listing_done:
-            walked_all = self._complete_walk(cursor)
-        else:
-            walked_all = True  # resumed after the list was read: only reports are left
-            self.result.found = cursor.items
+        walked_all = self.lists.walk(cursor)
         unlisted = self.archive.reports.unlisted_since(cursor.started_at) if cursor and walked_all else []
-        tasks = self._tasks(unlisted, baseline=cursor is not None and cursor.kind == "baseline")
+        baseline = cursor is not None and cursor.kind == "baseline"
+        tasks = self._tasks(unlisted, baseline)
         if tasks:
             log.info("poll: %d report pages to read (%s)", len(tasks), self.result.mode)
         self.progress.start_reports(len(tasks))
         self._save_progress(now=True)
-        if cursor is not None and cursor.kind == "baseline":
+        if baseline:
             self._store_as_read(tasks)
         else:
             self._read_then_store(tasks)
         if cursor is not None and walked_all:
-            self._finish_walk(cursor)
-
-    # -- the list walk ---------------------------------------------------------------------------
-    def _full_walk_due(self) -> bool:
-        last_full = self.archive.state.get("last_full_walk_at")
-        if not self.recheck or last_full is None:
-            return True
-        return dt.datetime.fromisoformat(last_full) <= self.started - self.recheck
-
-    def _complete_walk(self, cursor: WalkCursor) -> bool:
-        """Read the list pages left in ``cursor``, saving it with each page's items. True when the
-        walk is complete; a failed page fails the poll (the cursor keeps what was read)."""
-        fresh = cursor.pages == 0
-        walk = self._walk_with_retries(cursor) if fresh else self._walk_from(cursor)
-        if fresh and walk.pages:  # page 1's items wait in the archive: its validators may hide them now
-            self._keep_validators(walk)
-        if cursor.listing_done:
-            return True
-        if fresh and not walk.pages:
-            self._fail_empty(walk, cursor.queue[0] if cursor.queue else "")
-        raise PollFailed(f"the list walk was incomplete: {'; '.join(walk.problems) or 'stopped'}", _trouble_of(walk))
-
-    def _walk_from(self, cursor: WalkCursor) -> WalkResult:
-        walk = walk_pages(
-            self.fetcher,
-            cursor,
-            max_pages=self.config.crawl.max_list_pages,
-            item_selector=self.config.selectors.list_item,
-            on_page=self._keep_page,
-        )
-        self.result.pages += len(walk.pages)
-        self.result.found = cursor.items
-        self.result.problems.extend(walk.problems)
-        return walk
-
-    def _walk_with_retries(self, cursor: WalkCursor) -> WalkResult:
-        """A fresh walk's first page: a challenge or an empty list is tried once more; a
-        remembered list URL that is gone is discovered again."""
-        remembered = self._list_remembered
-        for attempt in range(2):
-            walk = self._walk_from(cursor)
-            if walk.pages:
-                return walk
-            if attempt == 0 and remembered and walk.first_status in (404, 410):
-                cursor.queue = [self._discover()]
-                remembered = False
-                continue
-            if attempt == 0 and _retryable(walk):
-                continue
-            break
-        return walk
-
-    def _keep_page(self, listing: Listing, cursor: WalkCursor) -> None:
-        """One list page read by a complete walk: its unknown items wait to be fetched, its known
-        ones are marked listed, and the cursor moves on, in one transaction."""
-        with self.archive.transaction():
-            self._note_listed(listing.items, baseline=cursor.kind == "baseline")
-            self.archive.state.set(CURSOR_KEY, cursor.to_json(), iso(self.clock()))
-        self.progress.pages, self.progress.total_pages, self.progress.listed = (
-            cursor.pages, cursor.total_pages, cursor.items,
-        )  # fmt: skip
-        self._save_progress()
-
-    def _note_listed(self, items: Iterable, baseline: bool) -> None:
-        items = list(items)
-        known = self.archive.reports.known_for([i.url for i in items])
-        waiting = [i for i in items if i.url not in known or known[i.url].status == "removed"]
-        now = precise(self.clock())
-        self.archive.walk.add(((i.url, i.title, i.date) for i in waiting), baseline, now)
-        self.archive.reports.mark_listed(((i.url, i.title, i.date) for i in items if i.url in known), now)
-
-    def _incremental_walk(self) -> None:
-        list_url, remembered = self._list_url()
-
-        def keep_going(listing: Listing) -> bool:
-            last = listing.items[-1].url
-            return not (self.archive.reports.is_known(last) or self.archive.walk.is_waiting(last))
-
-        conditional = True
-        for attempt in range(2):
-            walk = walk_section(
-                self.fetcher,
-                list_url,
-                max_pages=self.config.crawl.max_list_pages,
-                item_selector=self.config.selectors.list_item,
-                keep_going=keep_going,
-                etag=self.archive.state.get("list_etag") if conditional else None,
-                last_modified=self.archive.state.get("list_last_modified") if conditional else None,
-            )
-            if walk.not_modified or walk.items:
-                break
-            if attempt == 0 and walk.first_status in (404, 410) and remembered:
-                list_url, remembered = self._discover(), False
-                continue
-            if attempt == 0 and _retryable(walk):
-                conditional = False
-                continue
-            break
-        self.result.pages, self.result.found = len(walk.pages), len(walk.items)
-        self.result.problems.extend(walk.problems)
-        if walk.not_modified:
-            return
-        if not walk.items:
-            self._fail_empty(walk, list_url)
-        # The new items wait in the archive with the validators that hide them: a poll that
-        # dies before it stores them finds them there, not behind a 304.
-        with self.archive.transaction():
-            self._note_listed(walk.items, baseline=False)
-            self._keep_validators(walk)
-
-    def _keep_validators(self, walk: WalkResult) -> None:
-        self.archive.state.set("list_etag", walk.validators[0], self.now)
-        self.archive.state.set("list_last_modified", walk.validators[1], self.now)
-
-    def _fail_empty(self, walk: WalkResult, list_url: str) -> None:
-        why = "; ".join(walk.problems) or list_url
-        if _trouble_of(walk) is Trouble.CHALLENGE:
-            raise PollFailed(f"the site answers with a challenge page: {why}", Trouble.CHALLENGE)
-        if walk.first_status != 200:
-            raise PollFailed(f"the list page cannot be read: {why}")
-        raise PollFailed(f"the list page yields zero reports ({why})", Trouble.ZERO_REPORTS)
-
-    def _list_url(self) -> tuple[str, bool]:
-        """(the list URL, whether it was remembered rather than configured or just discovered)."""
-        if self.config.site.list_url:
-            return self.config.site.list_url, False
-        remembered, found_at = self.archive.state.get("list_url"), self.archive.state.get("list_url_found_at")
-        fresh = found_at and dt.datetime.fromisoformat(found_at) > self.started - DISCOVERY_MAX_AGE
-        if remembered and fresh and self.archive.state.get("list_url_section") == self.config.site.section:
-            return remembered, True
-        return self._discover(), False
-
-    def _discover(self) -> str:
-        site = self.config.site
-        try:
-            found = locate_section(self.fetcher, site.url, site.section, self.config.selectors.section_link)
-        except DiscoveryError as exc:
-            raise PollFailed(f"the section can no longer be found: {exc}", Trouble.SECTION_NOT_FOUND) from None
-        except CrawlError as exc:
-            trouble = Trouble.CHALLENGE if isinstance(exc, BlockedError) else None
-            raise PollFailed(f"the home page cannot be read: {exc}", trouble) from None
-        for key, value in (
-            ("list_url", found.url), ("list_url_how", found.how), ("list_url_found_at", self.now),
-            ("list_url_section", site.section),
-        ):  # fmt: skip
-            self.archive.state.set(key, value, self.now)
-        return found.url
+            self.lists.finish(cursor)
 
     # -- what to fetch ---------------------------------------------------------------------------
     def _tasks(self, unlisted: list[KnownReport], baseline: bool) -> list[Task]:
@@ -535,22 +316,6 @@ class Poll:
         counter = {EventKind.NEW: "new", EventKind.CHANGED: "changed", EventKind.RESTORED: "restored"}[event.kind]
         setattr(self.result, counter, getattr(self.result, counter) + 1)
         self.result.events.append((str(event.kind), event.report.url, event.report.fields.get("title") or ""))
-
-    def _finish_walk(self, cursor: WalkCursor) -> None:
-        """Every list page read and every report it listed tried: the walk is over."""
-        with self.archive.transaction():
-            self.archive.state.set("last_full_walk_at", cursor.started_at, self.now)
-            if cursor.kind == "baseline":
-                self.archive.state.set("baseline_done_at", self.now, self.now)
-            self.archive.state.set(CURSOR_KEY, None, self.now)
-
-
-def _trouble_of(walk: WalkResult) -> Trouble | None:
-    return Trouble.CHALLENGE if any(p.kind is ProblemKind.CHALLENGE for p in walk.problems) else None
-
-
-def _retryable(walk: WalkResult) -> bool:
-    return any(p.kind in RETRYABLE_LIST for p in walk.problems)
 
 
 # -- robots.txt, kept between polls and read again daily ---------------------------------------------

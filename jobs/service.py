@@ -32,10 +32,12 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from domain.times import iso, utcnow
 from jobs.alerts import update_trouble
 from jobs.config import Config
 from jobs.deliver import deliver_pass
-from jobs.poll import PollResult, iso, run_poll, utcnow
+from jobs.poll import run_poll
+from jobs.result import PollResult
 from jobs.watchers import Writer, subscriptions
 from storage.archive import Archive
 from storage.db import quick_check

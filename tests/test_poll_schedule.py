@@ -15,7 +15,8 @@ import pytest
 from fixturesite.server import FixtureServer
 from fixturesite.site import FixtureSite
 from jobs.config import Config, config_from_dict
-from jobs.poll import PollResult, run_poll
+from jobs.poll import run_poll
+from jobs.result import PollResult
 from storage.archive import Archive
 from storage.db import open_db
 

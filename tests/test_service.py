@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,18 +25,10 @@ from fixturesite.server import FixtureServer
 from fixturesite.site import FixtureSite
 from storage.db import open_db
 from tests.conftest import ROOT, free_port
+from tests.procs import cli, wait_for
 
 SECTION = "监督工作"
 PYTHON = [sys.executable, str(ROOT / "schedule.py")]
-
-
-def wait_for(condition: Callable[[], object], limit: float = 40.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {limit:g}s waiting for {what}")
 
 
 class Service:
@@ -69,10 +61,6 @@ class Service:
 
     def polls(self) -> list[str]:
         return re.findall(r"poll: \w+ .*", self.output())
-
-
-def cli(config: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*PYTHON, "--config", str(config), *args], capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture

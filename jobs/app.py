@@ -1,0 +1,109 @@
+"""What every command of the command line needs: the config read once, the archive opened
+as its one writer or as a reader, and the project's errors turned into one line on stderr
+with the documented exit code (0 ok, 1 the job failed, 2 usage or config error)."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+
+from crawler.errors import CrawlError
+from crawler.fetch import Fetcher
+from domain.times import iso, utcnow
+from jobs.config import Config, ConfigError, config_warnings, load_config
+from jobs.watchers import Writer, open_reader, open_writer
+from storage.archive import Archive
+from storage.errors import ArchiveError, ArchiveNeedsUpgrade, ArchiveUnreachable, describe
+from storage.lock import ArchiveBusy, holder
+
+EXIT_FAILED, EXIT_USAGE = 1, 2
+
+
+class Failed(Exception):
+    """The job ran and failed: exit 1 with this one-line message."""
+
+
+def command_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the project's errors into one stderr line and the documented exit code."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        except ArchiveUnreachable as exc:  # where the config puts the archive, nothing can be
+            click.echo(f"error: storage.db: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        except (CrawlError, Failed, ArchiveBusy, ArchiveError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_FAILED)
+        except sqlite3.Error as exc:  # the archive failed under a command: full, read-only, damaged
+            app = next((a for a in args if isinstance(a, App)), None)
+            where = app.config.storage.db if app is not None else "?"
+            click.echo(f"error: {describe(exc, where)}", err=True)
+            sys.exit(EXIT_FAILED)
+        except OSError as exc:  # a file we were asked to write: a full disk, a folder we cannot write
+            click.echo(f"error: {exc.filename or 'output'}: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_FAILED)
+
+    return wrapper
+
+
+SENDING_COMMANDS = {"run", "poll", "deliver", "notify-test"}  # they need the secrets, and hear the warnings
+
+
+class App:
+    """What every command needs: the config, read once, on first use."""
+
+    def __init__(self, config_file: str | None, command: str | None = None) -> None:
+        self._config_file = config_file
+        self._command = command
+        self._config: Config | None = None
+        self._writer: Writer | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            sends = self._command in SENDING_COMMANDS
+            self._config = load_config(self._config_file, require_secrets=sends)
+            if sends:
+                for warning in config_warnings(self._config):
+                    logging.getLogger("ayrdw").warning(warning)
+        return self._config
+
+    def fetcher(self, site_url: str | None = None) -> Fetcher:
+        host = urlsplit(site_url or self.config.site.url).hostname
+        return Fetcher(self.config.fetch_settings(), site_host=host)
+
+    def writer(self, command: str) -> Writer:
+        """The archive for a command that polls or delivers: this process becomes its one
+        writer (a second one is refused with a line naming the first) until it exits."""
+        if self._writer is None:
+            self._writer = open_writer(self.config, command, iso(utcnow()))
+        return self._writer
+
+    def archive(self, command: str) -> Archive:
+        return self.writer(command).archive
+
+    def reader(self) -> Archive:
+        """The archive for a read-only command: never created, migrated or written."""
+        db = self.config.storage.db
+        try:
+            return open_reader(self.config)
+        except ArchiveNeedsUpgrade:
+            writer = holder(db)
+            if writer is None:
+                raise
+            raise Failed(
+                f"archive at {db} is being created or upgraded by ayrdw-watch (pid {writer.pid}, {writer.command});"
+                " try again in a moment"
+            ) from None
