@@ -16,24 +16,17 @@ from typing import Any
 
 import click
 
-from crawler.discover import locate_section
-from crawler.errors import BlockedError
-from crawler.extract import extract_report
-from crawler.listing import parse_listing
-from crawler.models import Report
-from crawler.walk import walk_section
-from domain.change import diff_order, text_diff
 from domain.times import iso, utcnow
-from domain.trouble import Problem, ProblemKind
 from jobs.app import EXIT_FAILED, EXIT_USAGE, App, Failed, command_errors
 from jobs.config import VERSION, ConfigError, http_url
 from jobs.cycle import poll_cycle
 from jobs.deliver import deliver_pass, find_watcher, ping_all
 from jobs.export import write_export
+from jobs.inspect import extract_one, find_list, list_page
 from jobs.logs import setup_logging
-from jobs.result import PollResult
 from jobs.service import Service
-from jobs.status import format_status, status
+from jobs.show import diff_lines, history_lines, poll_lines
+from jobs.status import format_status, format_watches, status, watches_overview
 from jobs.watchers import all_watchers
 from storage.lock import holder
 
@@ -74,6 +67,10 @@ def cli(ctx: click.Context, config_file: str | None, verbose: bool, log_format: 
     ctx.obj = App(config_file, ctx.invoked_subcommand)
 
 
+WATCH = click.option("--watch", "watch_names", multiple=True, metavar="NAME", help="Only this watch (repeatable).")
+ONE_WATCH = click.option("--watch", "watch_name", metavar="NAME", help="Only this watch.")
+
+
 @cli.command()
 @click.argument("url", callback=_url_argument)
 @pass_app
@@ -82,25 +79,11 @@ def extract(app: App, url: str) -> None:
     """Fetch one report page and print its fields as JSON (stores nothing).
 
     Exit 1 when the page is not a usable report (see "problems")."""
-    selectors = app.config.selectors
     with app.fetcher(url) as fetcher:
-        try:
-            page = fetcher.get(url)
-        except BlockedError as exc:
-            _dump(Report.unusable(url, Problem(f"challenge page ({exc.waf})", ProblemKind.CHALLENGE)).as_dict())
-            raise
-        if page.status != 200:
-            gone = page.status in (404, 410)
-            problem = Problem(
-                f"{'not found' if gone else 'not a report page'} (HTTP {page.status})",
-                ProblemKind.NOT_FOUND if gone else ProblemKind.PAGE_FAILED,
-            )
-            _dump(Report.unusable(page.final_url, problem).as_dict())
-            raise Failed(f"{url}: HTTP {page.status}")
-        report = extract_report(page, selectors)
-    _dump(report.as_dict())
-    if not report.usable:
-        raise Failed(f"{url}: not a usable report ({'; '.join(report.problems)})")
+        data, failure = extract_one(fetcher, url, app.selectors_for(url))
+    _dump(data)
+    if failure:
+        raise Failed(failure)
 
 
 @cli.command()
@@ -110,84 +93,61 @@ def extract(app: App, url: str) -> None:
 @command_errors
 def listing(app: App, url: str, walk_all: bool) -> None:
     """Print the items and further pages of one list page as JSON (stores nothing)."""
-    selectors = app.config.selectors
     with app.fetcher(url) as fetcher:
-        if walk_all:
-            result = walk_section(
-                fetcher, url, max_pages=app.config.crawl.max_list_pages, item_selector=selectors.list_item
-            )
-            _dump(
-                {
-                    "items": [{"title": i.title, "url": i.url, "date": i.date} for i in result.items],
-                    "pages": list(result.pages),
-                    "complete": result.complete,
-                    "total_pages": result.total_pages,
-                    "problems": list(result.problems),
-                }
-            )
-            if not result.items or not result.complete:
-                raise Failed(f"{url}: the walk was incomplete ({'; '.join(result.problems) or 'no items'})")
-            return
-        page = fetcher.get(url)
-        if page.status != 200:
-            raise Failed(f"{url}: list page answered HTTP {page.status}")
-        result_page = parse_listing(page, selectors.list_item)
-    data = result_page.as_dict()
-    del data["url"]
-    _dump(data)
-    if not result_page.items:
-        raise Failed(f"{url}: {'; '.join(result_page.problems)}")
+        data, failure = list_page(fetcher, url, app.selectors_for(url), walk_all, app.config.crawl.max_list_pages)
+    if data:
+        _dump(data)
+    if failure:
+        raise Failed(failure)
 
 
 @cli.command()
+@ONE_WATCH
 @pass_app
 @command_errors
-def section(app: App) -> None:
+def section(app: App, watch_name: str | None) -> None:
     """Find the section's list URL from the configured home page and say how."""
-    site = app.config.site
-    if site.list_url:
-        click.echo(site.list_url)
-        click.echo("how: configured as [site] list_url (discovery skipped)")
-        return
-    with app.fetcher() as fetcher:
-        found = locate_section(fetcher, site.url, site.section, app.config.selectors.section_link)
-    click.echo(found.url)
-    click.echo(f"how: {found.how}")
-
-
-# -- issue 3: poll, store, export ------------------------------------------------------------------
-def _print_poll(result: PollResult) -> None:
-    for kind, url, title in result.events:
-        click.echo(f"{kind:<8} {title}  {url}")
-    for problem in result.problems:
-        click.echo(f"problem: {problem}", err=True)
-    click.echo(result.summary())
+    for watch in app.watches((watch_name,) if watch_name else ()):
+        with app.fetcher(watch.url) as fetcher:
+            url, how = find_list(fetcher, watch)
+        if len(app.config.watches) > 1 and not watch_name:
+            click.echo(f"{watch.name}: {url}")
+        else:
+            click.echo(url)
+        click.echo(f"how: {how}")
 
 
 @cli.command()
+@WATCH
 @pass_app
 @command_errors
-def poll(app: App) -> None:
-    """Poll the section once now: store new, changed and removed reports.
-
-    Exit 0 when the list walk was complete, 1 when the poll failed."""
+def poll(app: App, watch_names: tuple[str, ...]) -> None:
+    """Poll every watch (or the ones named) once now: store new, changed, restored and removed
+    reports. Exit 0 when every list walk was complete, 1 when a poll failed."""
+    watches = app.watches(watch_names)
     archive = app.archive("poll")
-    result, delivered = poll_cycle(app.config, archive)
+    results, delivered = poll_cycle(app.config, archive, watches)
     if delivered.sent or delivered.failed or delivered.gave_up:
         click.echo(delivered.summary(archive.outbox.counts()["pending"]), err=True)
-    _print_poll(result)
-    if not result.ok:
-        raise Failed(f"poll failed: {result.error}")
+    for line, to_stderr in poll_lines(results):
+        click.echo(line, err=to_stderr)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        several = len(results) > 1
+        raise Failed("poll failed: " + "; ".join(f"{r.watch}: {r.error}" if several else str(r.error) for r in failed))
 
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
+@WATCH
 @pass_app
 @command_errors
-def export(app: App, fmt: str, output: str | None) -> None:
+def export(app: App, fmt: str, output: str | None, watch_names: tuple[str, ...]) -> None:
     """Every stored report (removed ones too), latest version, oldest first."""
-    rows = app.reader().queries.export_rows()
+    archive = app.reader()
+    names = [app.archived_watch(name, archive) or "" for name in watch_names]
+    rows = archive.queries.export_rows(names)
     if output:
         with open(output, "w", encoding="utf-8", newline="") as out:
             count = write_export(rows, fmt, out)
@@ -199,61 +159,37 @@ def export(app: App, fmt: str, output: str | None) -> None:
 @cli.command()
 @click.argument("url")
 @click.option("--json", "as_json", is_flag=True, help="Print the versions as JSON.")
+@ONE_WATCH
 @pass_app
 @command_errors
-def history(app: App, url: str, as_json: bool) -> None:
-    """Every stored version of one report, with its time and the fields that changed."""
-    queries = app.reader().queries
-    versions = queries.versions(url)
-    if not versions:
-        raise Failed(f"{url}: no such report in the archive")
-    events = queries.events(url)
-    entries = queries.history(url)
+def history(app: App, url: str, as_json: bool, watch_name: str | None) -> None:
+    """Every stored version of one report, its removals and restores, in time order."""
+    archive = app.reader()
+    watch = app.watch_of_report(url, watch_name, archive)
+    queries = archive.queries
+    versions = queries.versions(url, watch)
+    entries = queries.history(url, watch)
     if as_json:
-        status = queries.report_status(url)["status"]
-        _dump({"url": url, "status": status, "entries": entries, "versions": versions, "events": events})
+        status = queries.report_status(url, watch)["status"]
+        events = queries.events(url, watch)
+        _dump({"url": url, "watch": watch, "status": status, "entries": entries, "versions": versions,
+               "events": events})  # fmt: skip
         return
-    by_version = {v["version"]: v for v in versions}
-    for entry in entries:
-        kind, at, number = entry["kind"], entry["at"], entry["version"]
-        if kind == "version":
-            fields = entry["changed_fields"]
-            what = "first seen" if number == 1 else ("changed: " + ", ".join(fields) if fields else "listed again")
-            v = by_version[number]
-            click.echo(f"version {number}  {at}  {what}")
-            click.echo(f"  {v['title']}  ({v['published'] or 'no date'}, {len(v['text'])} characters)")
-        elif kind == "removed":
-            how = f"confirmed by {entry['removal']['confirmed_by']}, " if entry.get("removal") else ""
-            click.echo(f"removed    {at}  ({how}was version {number})")
-        else:
-            what = "changed: " + ", ".join(entry["changed_fields"]) if entry["changed_fields"] else "unchanged"
-            click.echo(f"restored   {at}  (version {number}, {what})")
+    for line in history_lines(entries, versions):
+        click.echo(line)
 
 
 @cli.command()
 @click.argument("url")
+@ONE_WATCH
 @pass_app
 @command_errors
-def diff(app: App, url: str) -> None:
+def diff(app: App, url: str, watch_name: str | None) -> None:
     """The latest change of one report: every changed field, the text as a unified diff."""
-    versions = app.reader().queries.versions(url)
-    if not versions:
-        raise Failed(f"{url}: no such report in the archive")
-    changed = [v for v in versions if v["changed_fields"]]
-    if not changed:
-        click.echo(f"{url}: no change recorded (version {versions[-1]['version']} is as first seen)")
-        return
-    new = changed[-1]
-    old = next(v for v in versions if v["version"] == new["version"] - 1)
-    click.echo(f"{url}: version {old['version']} -> {new['version']} ({new['stored_at']})")
-    for name in diff_order():
-        if name not in new["changed_fields"]:
-            continue
-        if name == "text":
-            click.echo(text_diff(old["text"], new["text"], url))
-        else:
-            before, after = (json.dumps(v[name], ensure_ascii=False) for v in (old, new))
-            click.echo(f"{name}:\n- {before}\n+ {after}")
+    archive = app.reader()
+    watch = app.watch_of_report(url, watch_name, archive)
+    for line in diff_lines(archive.queries.versions(url, watch), url):
+        click.echo(line)
 
 
 @cli.command()
@@ -288,13 +224,16 @@ def demo(layout: str, interval: float, polls: int | None) -> None:
 
 @cli.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@ONE_WATCH
 @pass_app
 @command_errors
-def status_command(app: App, as_json: bool) -> None:
-    """Last and next poll, report counts, deliveries, trouble, database. Exit 1 when the
-    last poll failed or is overdue (a health check)."""
+def status_command(app: App, as_json: bool, watch_name: str | None) -> None:
+    """Last and next poll, report counts, deliveries, trouble, database. Exit 1 when a watch's
+    last poll failed or is overdue, or the archive is damaged (a health check)."""
     # Read-only as a health check should be: never creates, migrates or writes the archive.
-    state = status(app.config, app.reader(), utcnow(), holder(app.config.storage.db))
+    archive = app.reader()
+    only = app.archived_watch(watch_name, archive)
+    state = status(app.config, archive, utcnow(), holder(app.config.storage.db), only)
     if as_json:
         _dump(state)
     else:
@@ -349,13 +288,31 @@ def notify_test(app: App) -> None:
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the deliveries as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the watches as JSON.")
 @pass_app
 @command_errors
-def outbox(app: App, as_json: bool) -> None:
+def watches(app: App, as_json: bool) -> None:
+    """The configured watches (and archived ones no longer configured): last and next poll,
+    report counts, health. Always exit 0: `status` is the health check."""
+    overview = watches_overview(app.config, app.reader(), utcnow(), holder(app.config.storage.db))
+    if as_json:
+        _dump(overview)
+        return
+    for line in format_watches(overview):
+        click.echo(line)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the deliveries as JSON.")
+@ONE_WATCH
+@pass_app
+@command_errors
+def outbox(app: App, as_json: bool, watch_name: str | None) -> None:
     """Pending and failed deliveries (never a secret)."""
-    box = app.reader().outbox
-    rows = box.undelivered()
+    archive = app.reader()
+    only = app.archived_watch(watch_name, archive)
+    box = archive.outbox
+    rows = [row for row in box.undelivered() if only is None or row["watch"] == only]
     if as_json:
         _dump(rows)
         return

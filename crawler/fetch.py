@@ -29,6 +29,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from crawler.challenge import detect_challenge
 from crawler.charset import decode_html
 from crawler.errors import BlockedError, FetchError, Interrupted, OffSiteError, RobotsDisallowed, TooLargeError
+from crawler.hosts import HostGate, HostGates
 from crawler.limits import Deadline, decoder_for
 from crawler.models import Page
 from domain.fetchlog import FetchRecord
@@ -120,9 +121,11 @@ class Fetcher:
     transport: httpx.BaseTransport | None = None
     records: list[FetchRecord] = field(default_factory=list)
     stop: threading.Event | None = None  # set by the service on SIGTERM: no new request starts
+    gates: HostGates | None = None  # the process's politeness per host (default: this fetcher's own)
 
     def __post_init__(self) -> None:
         s = self.settings
+        self._gates = self.gates or HostGates()
         self._client = httpx.Client(
             headers={
                 "User-Agent": s.user_agent,
@@ -134,9 +137,9 @@ class Fetcher:
             proxy=s.proxy,
             verify=tls_context(s.verify_tls),
             transport=self.transport,
+            cookies=self._gates.gate(self.site_host).cookies if self.site_host else None,
         )
         self._parsed_robots: dict[str, Protego] = {}
-        self._last_request_end: float | None = None
 
     # -- public ---------------------------------------------------------------------------------
     @property
@@ -148,6 +151,8 @@ class Fetcher:
         return sum(r.nbytes for r in self.records)
 
     def close(self) -> None:
+        if self.site_host:  # what the site set is kept for the next fetcher of this host
+            self._gates.gate(self.site_host).cookies.update(self._client.cookies)
         self._client.close()
 
     def __enter__(self) -> Fetcher:
@@ -252,7 +257,12 @@ class Fetcher:
             raise FetchError(f"{url}: {exc.message}", url, exc.status) from None
 
     def _request_once(self, url: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
-        self._pause()
+        gate = self._gates.gate(urlsplit(url).hostname or "")
+        with gate.lock:  # one request at a time to a host, whatever fetcher asks
+            return self._request_at(gate, url, headers)
+
+    def _request_at(self, gate: HostGate, url: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
+        self._pause(gate)
         started = self.clock()
         deadline = Deadline(self.settings.timeout)
         status: int | None = None
@@ -263,15 +273,15 @@ class Fetcher:
                 with deadline.watching(response):
                     body = self._read_capped(url, response)
         except TooLargeError as exc:
-            self._record(url, status, len(body), started, str(exc))
+            self._record(gate, url, status, len(body), started, str(exc))
             raise
         except httpx.TransportError as exc:
             if isinstance(exc, httpx.TimeoutException) or deadline.passed:
-                self._record(url, status, 0, started, "timeout")
+                self._record(gate, url, status, 0, started, "timeout")
                 raise _Retryable(f"timed out after {self.settings.timeout:g}s") from None
-            self._record(url, status, 0, started, type(exc).__name__)
+            self._record(gate, url, status, 0, started, type(exc).__name__)
             raise _Retryable(f"connection failed ({type(exc).__name__}: {exc})") from None
-        self._record(url, status, len(body), started, None)
+        self._record(gate, url, status, len(body), started, None)
         if status in RETRY_STATUSES and not self._challenge_of(response, body):
             asked = _retry_after(response.headers.get("retry-after"))
             if asked is not None and asked > self.settings.max_retry_wait:
@@ -311,10 +321,10 @@ class Fetcher:
             raise TooLargeError(f"{url}: response over max_bytes ({cap} bytes), cut off", url)
         return b"".join(chunks)
 
-    def _pause(self) -> None:
-        """Wait out the delay since the last request; raise Interrupted when told to stop."""
-        if self._last_request_end is not None:
-            remaining = self._last_request_end + self.crawl_delay() - self.clock()
+    def _pause(self, gate: HostGate) -> None:
+        """Wait out the delay since the last request to the host; raise Interrupted when told to stop."""
+        if gate.last_end is not None:
+            remaining = gate.last_end + self.crawl_delay() - self.clock()
             if remaining > 0:
                 if self.stop is not None:
                     self.stop.wait(remaining)
@@ -323,9 +333,11 @@ class Fetcher:
         if self.stop is not None and self.stop.is_set():
             raise Interrupted("stopping: the poll was abandoned between two requests")
 
-    def _record(self, url: str, status: int | None, nbytes: int, started: float, error: str | None) -> None:
+    def _record(
+        self, gate: HostGate, url: str, status: int | None, nbytes: int, started: float, error: str | None
+    ) -> None:
         now = self.clock()
-        self._last_request_end = now
+        gate.last_end = now
         self.records.append(FetchRecord(url, status, nbytes, round(now - started, 3), error))
 
     # -- the final response ----------------------------------------------------------------------

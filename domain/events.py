@@ -39,12 +39,15 @@ class StoredReport:
     version: int
     first_seen: str
     updated_at: str
+    watch: str = ""
+    id: int | None = None  # stable: the web view's URLs and the exports name it
 
     def as_export(self) -> dict[str, Any]:
         """The export's row: url, the fields in declared order, then the archive's facts."""
         row: dict[str, Any] = {"url": self.url}
         row.update({f.name: self.fields.get(f.name, f.empty) for f in FIELDS})
         row.update(status=self.status, version=self.version, first_seen=self.first_seen, updated_at=self.updated_at)
+        row.update(watch=self.watch, id=self.id)
         return row
 
 
@@ -56,10 +59,12 @@ class Event:
     changes: Mapping[str, Any] = field(default_factory=dict)
     baseline: bool = False  # found by the first poll: silent unless a watcher asks
     removal: Mapping[str, Any] | None = None  # how a removal was confirmed
+    watch: Mapping[str, str] | None = None  # {"name", "url", "section"} of the watch that found it
 
     def to_payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "event": f"report.{self.kind}",
+            "watch": dict(self.watch) if self.watch else None,
             "report": self.report.as_export(),
             "changes": dict(self.changes),
             "occurred_at": self.occurred_at,
@@ -75,22 +80,29 @@ class Alert:
     trouble: str  # a domain.trouble.Trouble value
     message: str
     occurred_at: str
+    watch: Mapping[str, str] | None = None  # the watch in trouble; None: the whole process (a full disk)
 
     def to_payload(self) -> dict[str, Any]:
-        return {"event": f"alert.{self.kind}", "trouble": self.trouble, "message": self.message,
-                "occurred_at": self.occurred_at}  # fmt: skip
+        return {"event": f"alert.{self.kind}", "watch": dict(self.watch) if self.watch else None,
+                "trouble": self.trouble, "message": self.message, "occurred_at": self.occurred_at}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Subscription:
-    """Which events a watcher gets."""
+    """Which events a watcher gets: of these kinds, from these watches (None: every watch)."""
 
     watcher_id: str
     kinds: frozenset[str]
     on_baseline: bool = False
+    watches: frozenset[str] | None = None
 
     def wants(self, event: Event) -> bool:
-        return event.kind in self.kinds and (self.on_baseline or not event.baseline)
+        from_watch = self.watches is None or event.report.watch in self.watches
+        return from_watch and event.kind in self.kinds and (self.on_baseline or not event.baseline)
+
+    def hears(self, watch: str | None) -> bool:
+        """Whether an alert about ``watch`` (None: the whole process) reaches this one."""
+        return self.watches is None or watch is None or watch in self.watches
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,7 @@ class Notice:
     removal: Mapping[str, Any] | None = None
     message: str = ""
     trouble: str | None = None
+    watch: Mapping[str, str] | None = None  # older payloads have none
 
     @classmethod
     def from_payload(cls, data: Mapping[str, Any]) -> Notice:
@@ -116,6 +129,7 @@ class Notice:
             removal=data.get("removal"),
             message=str(data.get("message", "")),
             trouble=data.get("trouble"),
+            watch=data.get("watch"),
         )
 
     @property

@@ -156,3 +156,10 @@ def env_name(value: Any) -> str:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
         raise ValueError(f"expected the name of an environment variable, got {value!r}")
     return value
+
+
+def watch_name(value: Any) -> str:
+    """A watch's name: the stable id in the archive, the command line, exports and payloads."""
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,62}", value):
+        raise ValueError(f"expected a name of lowercase letters, digits, - and _ (at most 63), got {value!r}")
+    return value

@@ -13,6 +13,7 @@ from domain.events import Alert, AlertKind
 from domain.trouble import Trouble
 from jobs.config import Config
 from jobs.result import PollResult
+from jobs.watchers import alert_subscriptions
 from storage.archive import Archive
 
 TROUBLE_KEY = "trouble"
@@ -30,24 +31,28 @@ def classify(result: PollResult, failed_in_a_row: int, threshold: int) -> str | 
 
 
 def update_trouble(config: Config, archive: Archive, result: PollResult, now: str) -> str | None:
-    """Record the current trouble and queue a message to the [[alerts]] watchers when it
-    starts, changes or clears. Returns the current trouble (None when all is well)."""
+    """Record the watch's current trouble and queue a message to the [[alerts]] watchers that
+    hear of that watch when it starts, changes or clears. Returns the current trouble (None
+    when all is well). Trouble is per watch: one watch's never touches another's."""
+    watch = config.watch(result.watch) or config.watches[0]
+    archive = archive.scoped(watch.name)
     current = archive.state.get(TROUBLE_KEY)
     category = classify(result, archive.polls.failed_in_a_row(), config.notify.alert_after_failures)
     if category and category != current:
-        alert = Alert(AlertKind.TROUBLE, category, f"{category}: {result.error}", now)
+        alert = Alert(AlertKind.TROUBLE, category, f"{category}: {result.error}", now, watch.ref())
         _raise_alert(config, archive, alert, category, now)
         return category
     if current and result.ok:
-        alert = Alert(AlertKind.RECOVERED, current, f"cleared ({current}): {result.summary()}", now)
+        alert = Alert(AlertKind.RECOVERED, current, f"cleared ({current}): {result.summary()}", now, watch.ref())
         _raise_alert(config, archive, alert, None, now)
         return None
     return current
 
 
 def _raise_alert(config: Config, archive: Archive, alert: Alert, trouble: str | None, now: str) -> None:
+    hearing = [s.watcher_id for s in alert_subscriptions(config) if s.hears(archive.watch or None)]
     with archive.transaction():
         alert_id = archive.outbox.add_alert(alert)
-        archive.outbox.enqueue([w.id for w in config.alerts], now, alert_id=alert_id)
+        archive.outbox.enqueue(hearing, now, alert_id=alert_id)
         archive.state.set(TROUBLE_KEY, trouble, now)
         archive.state.set("trouble_since", now if trouble else None, now)

@@ -16,7 +16,9 @@ import click
 
 from crawler.errors import CrawlError
 from crawler.fetch import Fetcher
+from crawler.profile import Selectors
 from domain.times import iso, utcnow
+from domain.watch import Watch
 from jobs.config import Config, ConfigError, config_warnings, load_config
 from jobs.watchers import Writer, open_reader, open_writer
 from storage.archive import Archive
@@ -81,8 +83,50 @@ class App:
         return self._config
 
     def fetcher(self, site_url: str | None = None) -> Fetcher:
-        host = urlsplit(site_url or self.config.site.url).hostname
+        host = urlsplit(site_url or self.config.watches[0].url).hostname
         return Fetcher(self.config.fetch_settings(), site_host=host)
+
+    # -- watches named on the command line --------------------------------------------------------
+    def watches(self, names: tuple[str, ...]) -> list[Watch]:
+        """The configured watches named by --watch (all when none is named); exit 2 for a name that
+        is not configured."""
+        if not names:
+            return list(self.config.watches)
+        known = {w.name: w for w in self.config.watches}
+        for name in names:
+            if name not in known:
+                raise ConfigError(f"--watch: no watch named {name!r} (watches: {', '.join(known)})")
+        return [known[name] for name in dict.fromkeys(names)]
+
+    def archived_watch(self, name: str | None, archive: Archive) -> str | None:
+        """A watch a read-only command may name: configured, or still in the archive."""
+        if name is None:
+            return None
+        known = [w.name for w in self.config.watches]
+        known += [n for n in archive.queries.archived_watches() if n not in known]
+        if name not in known:
+            raise ConfigError(f"--watch: no watch named {name!r} (watches: {', '.join(known)})")
+        return name
+
+    def watch_of_report(self, url: str, name: str | None, archive: Archive) -> str:
+        """The watch whose report this URL is: the one named, else the only one holding it."""
+        holding = archive.queries.watches_of(url)
+        if name is not None:
+            self.archived_watch(name, archive)
+            if name not in holding:
+                raise Failed(f"{url}: no such report in the archive (watch {name})")
+            return name
+        if not holding:
+            raise Failed(f"{url}: no such report in the archive")
+        if len(holding) > 1:
+            raise ConfigError(f"{url} is known to watches {', '.join(holding)}: add --watch NAME")
+        return holding[0]
+
+    def selectors_for(self, url: str) -> Selectors:
+        """The profile of the watch on this URL's site, if one is configured."""
+        host = (urlsplit(url).hostname or "").lower()
+        watch = next((w for w in self.config.watches if w.host == host), None)
+        return watch.selectors if watch is not None else Selectors()
 
     def writer(self, command: str) -> Writer:
         """The archive for a command that polls or delivers: this process becomes its one

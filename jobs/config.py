@@ -11,12 +11,11 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from crawler.fetch import FetchSettings
-from crawler.profile import ProfileError, Selectors, load_profile
 from domain.values import (
     EVENT_KINDS,
     boolean,
@@ -33,6 +32,8 @@ from domain.values import (
     size,
     text,
 )
+from domain.watch import Watch
+from jobs.entries import EntryError, check_watches, watch_from_entry, watch_from_site, watcher_from_entry
 from notify.base import CHANNELS, ChannelError, Watcher, channel
 
 VERSION = "0.3.0"
@@ -90,7 +91,7 @@ class NotifyConfig:
     max_retry_wait: float = setting(14400.0, positive_duration)  # the longest wait; dead letters are probed this often
     digest_over: int = setting(5, positive_int)  # more events than this for one email watcher: one digest
     timeout: float = setting(15.0, positive_duration)  # every send
-    subject_prefix: str = setting("[监督工作]", header_text)
+    subject_prefix: str | None = setting(None, header_text)  # None: each watch's own, else "[<section>]"
     alert_after_failures: int = setting(3, positive_int)  # polls failed in a row before operators hear
 
 
@@ -101,7 +102,7 @@ TABLES = {
     "schedule": ScheduleConfig,
     "notify": NotifyConfig,
 }  # and the tables channels bring (notify/*.py TABLE), e.g. [smtp]
-LISTS = ("watchers", "alerts")
+LISTS = ("watch", "watchers", "alerts")
 _PATH_KEYS = {("site", "profile"), ("storage", "db")}
 
 
@@ -113,10 +114,19 @@ class Config:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     tables: Mapping[str, Any] = field(default_factory=dict)  # the channels' own tables, by name ([smtp])
+    watches: tuple[Watch, ...] = ()  # what is watched: [[watch]] entries, or the one [site] makes
     watchers: tuple[Watcher, ...] = ()
     alerts: tuple[Watcher, ...] = ()  # operators: told when the poll itself is in trouble
-    selectors: Selectors = field(default_factory=Selectors)  # the site profile, read once at load
     source: Path | None = None  # the file it came from, if any
+
+    def watch(self, name: str) -> Watch | None:
+        return next((w for w in self.watches if w.name == name), None)
+
+    def interval(self, watch: Watch) -> float:
+        return watch.interval or self.schedule.interval
+
+    def recheck(self, watch: Watch) -> float:
+        return self.crawl.recheck if watch.recheck is None else watch.recheck
 
     def fetch_settings(self) -> FetchSettings:
         c = self.crawl
@@ -186,6 +196,9 @@ def load_config(
         raise ConfigError(f"config: {source}: not valid TOML ({exc})") from None
     except RecursionError:
         raise ConfigError(f"config: {source}: not valid TOML (nested too deeply)") from None
+    if "watch" in data and "site" in overrides:
+        variables = ", ".join(sorted(n for n in env if n.startswith(f"{ENV_PREFIX}SITE_")))
+        raise ConfigError(f"config {source}: {variables} sets [site], which [[watch]] entries replace: unset it")
     for table, values in overrides.items():
         if not isinstance(data.setdefault(table, {}), dict):
             raise ConfigError(f"config {source}: {table} must be a table ([{table}])")
@@ -217,15 +230,29 @@ def config_from_dict(
 ) -> Config:
     where = f"config {source}" if source else "config"
     env = dict(os.environ) if env is None else env
+    try:
+        return _config(data, base, source, env, require_secrets, where)
+    except EntryError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _config(
+    data: dict[str, Any], base: Path, source: Path | None, env: dict[str, str], require_secrets: bool, where: str
+) -> Config:
     tables: dict[str, Any] = {}
     known = all_tables()
+    watch_entries: list[dict[str, Any]] | None = None
     for name, value in data.items():
         if name in LISTS:
             if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
                 raise ConfigError(f"{where}: {name} must be an array of tables ([[{name}]])")
+            if name == "watch":
+                watch_entries = value
+                continue
             role = "alert" if name == "alerts" else "watcher"
             tables[name] = tuple(
-                _watcher(v, f"{name}[{i + 1}]", role, env, where, require_secrets) for i, v in enumerate(value)
+                watcher_from_entry(v, f"{name}[{i + 1}]", role, env, where, require_secrets)
+                for i, v in enumerate(value)
             )
             continue
         if name not in known:
@@ -234,13 +261,24 @@ def config_from_dict(
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: {name} must be a table ([{name}])")
         tables[name] = _table(known[name], name, value, base, where)
+    if watch_entries is not None:
+        if "site" in data:
+            raise ConfigError(f"{where}: [site] and [[watch]] exclude each other: make [site] a [[watch]] with a name")
+        watches = tuple(watch_from_entry(v, f"watch[{i + 1}]", base, where) for i, v in enumerate(watch_entries))
+    else:
+        watches = (watch_from_site(tables.get("site") or SiteConfig(), where),)
+    notify = tables.get("notify") or NotifyConfig()
+    watches = tuple(
+        replace(w, subject_prefix=w.subject_prefix or notify.subject_prefix or f"[{w.section}]") for w in watches
+    )
+    check_watches(watches, (*tables.get("watchers", ()), *tables.get("alerts", ())), where)
     own = {}
     for name, cls, module in _channel_tables():
         try:
             own[name] = module.finish_table(tables.pop(name, None) or cls(), env, require_secrets)
         except ChannelError as exc:
             raise ConfigError(f"{where}: {exc.where(name)}: {exc}") from None
-    config = Config(**tables, tables=own, selectors=_profile(tables.get("site"), where), source=source)
+    config = Config(**tables, tables=own, watches=watches, source=source)
     for kind in CHANNELS:
         check = getattr(channel(kind), "check", None)
         try:
@@ -249,47 +287,6 @@ def config_from_dict(
         except ChannelError as exc:
             raise ConfigError(f"{where}: {exc.where(kind)}: {exc}") from None
     return config
-
-
-def _profile(site: SiteConfig | None, where: str) -> Selectors:
-    """The site profile's selectors, read and checked with the config: a bad profile is a
-    config error at start, and no poll reads the file again."""
-    if site is None or site.profile is None:
-        return Selectors()
-    try:
-        return load_profile(site.profile)
-    except ProfileError as exc:
-        raise ConfigError(f"{where}: site.profile: {exc}") from None
-
-
-COMMON_WATCHER_KEYS = frozenset({"kind", "name", "events"})
-
-
-def _watcher(
-    values: dict[str, Any], name: str, role: str, env: dict[str, str], where: str, require_secrets: bool = True
-) -> Watcher:
-    """One [[watchers]] / [[alerts]] entry, checked now so a bad one fails at start, not mid-poll.
-    The common keys are read here; the rest belong to the channel of its kind."""
-    kind = values.get("kind")
-    if kind not in CHANNELS:
-        kinds = " or ".join(f'"{k}"' for k in CHANNELS)
-        raise ConfigError(f"{where}: {name}.kind: expected {kinds}, got {kind!r}")
-    module = channel(kind)
-    for key in values:
-        if key not in COMMON_WATCHER_KEYS | module.KEYS:
-            raise ConfigError(f"{where}: unknown key {name}.{key} for a {kind} watcher")
-    common: dict[str, Any] = {}
-    for key, parse in (("events", event_kinds), ("name", text)):
-        if key in values:
-            try:
-                common[key] = parse(values[key])
-            except ValueError as exc:
-                raise ConfigError(f"{where}: {name}.{key}: {exc}") from None
-    try:
-        own = module.settings({k: v for k, v in values.items() if k in module.KEYS}, env, require_secrets)
-    except ChannelError as exc:
-        raise ConfigError(f"{where}: {exc.where(name)}: {exc}") from None
-    return Watcher(kind=kind, settings=own, role=role, **common)
 
 
 def config_warnings(config: Config) -> list[str]:

@@ -20,6 +20,7 @@ from crawler.models import Listing
 from crawler.walk import WalkCursor, WalkResult, walk_pages, walk_section
 from domain.times import iso, precise
 from domain.trouble import RETRYABLE_LIST, ProblemKind, Trouble
+from domain.watch import Watch
 from jobs.config import Config
 from jobs.progress import Progress
 from jobs.result import PollFailed, PollResult
@@ -35,6 +36,7 @@ class ListWalk:
     def __init__(
         self,
         config: Config,
+        watch: Watch,
         archive: Archive,
         fetcher: Fetcher,
         started: dt.datetime,
@@ -43,11 +45,11 @@ class ListWalk:
         clock: Callable[[], dt.datetime],
         save_progress: Callable[[], None],
     ) -> None:
-        self.config, self.archive, self.fetcher = config, archive, fetcher
+        self.config, self.watch, self.archive, self.fetcher = config, watch, archive, fetcher
         self.started, self.now, self.result = started, iso(started), result
         self.progress, self.clock, self._save_progress = progress, clock, save_progress
         self._list_remembered = False  # the list URL came from an earlier discovery, not this poll's
-        self.recheck = dt.timedelta(seconds=config.crawl.recheck)
+        self.recheck = dt.timedelta(seconds=config.recheck(watch))
 
     def cursor(self) -> WalkCursor | None:
         """The complete walk this poll makes (a resumed one, or a new one when one is due), or None
@@ -101,7 +103,7 @@ class ListWalk:
             self.fetcher,
             cursor,
             max_pages=self.config.crawl.max_list_pages,
-            item_selector=self.config.selectors.list_item,
+            item_selector=self.watch.selectors.list_item,
             on_page=self._keep_page,
         )
         self.result.pages += len(walk.pages)
@@ -158,7 +160,7 @@ class ListWalk:
                 self.fetcher,
                 list_url,
                 max_pages=self.config.crawl.max_list_pages,
-                item_selector=self.config.selectors.list_item,
+                item_selector=self.watch.selectors.list_item,
                 keep_going=keep_going,
                 etag=self.archive.state.get("list_etag") if conditional else None,
                 last_modified=self.archive.state.get("list_last_modified") if conditional else None,
@@ -198,18 +200,18 @@ class ListWalk:
 
     def _list_url(self) -> tuple[str, bool]:
         """(the list URL, whether it was remembered rather than configured or just discovered)."""
-        if self.config.site.list_url:
-            return self.config.site.list_url, False
+        if self.watch.list_url:
+            return self.watch.list_url, False
         remembered, found_at = self.archive.state.get("list_url"), self.archive.state.get("list_url_found_at")
         fresh = found_at and dt.datetime.fromisoformat(found_at) > self.started - DISCOVERY_MAX_AGE
-        if remembered and fresh and self.archive.state.get("list_url_section") == self.config.site.section:
+        if remembered and fresh and self.archive.state.get("list_url_section") == self.watch.section:
             return remembered, True
         return self._discover(), False
 
     def _discover(self) -> str:
-        site = self.config.site
+        site = self.watch
         try:
-            found = locate_section(self.fetcher, site.url, site.section, self.config.selectors.section_link)
+            found = locate_section(self.fetcher, site.url, site.section, site.selectors.section_link)
         except DiscoveryError as exc:
             raise PollFailed(f"the section can no longer be found: {exc}", Trouble.SECTION_NOT_FOUND) from None
         except CrawlError as exc:

@@ -25,15 +25,16 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from urllib.parse import urlsplit
 
 from crawler.errors import CrawlError, Interrupted
 from crawler.fetch import Fetcher
+from crawler.hosts import HostGates
 from domain.change import changes as field_changes
 from domain.change import content_hash
 from domain.events import Event, EventKind, Subscription
 from domain.times import iso, precise, utcnow
 from domain.trouble import Trouble
+from domain.watch import Watch
 from jobs.config import Config
 from jobs.listwalk import ListWalk
 from jobs.progress import Progress, Ticker
@@ -55,33 +56,40 @@ Clock = Callable[[], dt.datetime]
 def run_poll(
     config: Config,
     archive: Archive,
+    watch: Watch | None = None,
     *,
     subscriptions: Sequence[Subscription] = (),
     clock: Clock = utcnow,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
     stop: threading.Event | None = None,
+    gates: HostGates | None = None,
 ) -> PollResult:
     """Run one poll and record it; never raises for site trouble (see ``result.status``).
 
     When ``stop`` is set the poll is abandoned between two requests (status "stopped");
-    what was already committed stays, and the next poll resumes from there."""
+    what was already committed stays, and the next poll resumes from there. ``watch``: the
+    config's first when not given. ``gates``: the process's politeness per host, shared by the
+    watches on one site."""
+    watch = watch or config.watches[0]
+    archive = archive.scoped(watch.name)
     started, t0 = clock(), monotonic()
     poll_id = archive.polls.start(iso(started))
-    result = PollResult()
+    result = PollResult(watch=watch.name)
     robots_given = _remembered_robots(archive, started)
     fetcher = Fetcher(
         config.fetch_settings(),
-        site_host=urlsplit(config.site.url).hostname,
+        site_host=watch.host,
         robots=dict(robots_given),
         sleep=sleep,
         stop=stop,
+        gates=gates,
     )
     progress = Progress(monotonic=monotonic)
     try:
         with Ticker(progress, config.schedule.progress_every):
-            recorder = Recorder(archive, subscriptions, poll_id)
-            Poll(config, archive, recorder, fetcher, started, result, progress, clock, monotonic, stop).run()
+            recorder = Recorder(archive, subscriptions, poll_id, watch.ref())
+            Poll(config, watch, archive, recorder, fetcher, started, result, progress, clock, monotonic, stop).run()
     except Interrupted as exc:
         result.status, result.error = "stopped", str(exc)
     except PollFailed as exc:
@@ -114,6 +122,7 @@ class Poll:
     def __init__(
         self,
         config: Config,
+        watch: Watch,
         archive: Archive,
         recorder: Recorder,
         fetcher: Fetcher,
@@ -124,13 +133,14 @@ class Poll:
         monotonic: Callable[[], float],
         stop: threading.Event | None,
     ) -> None:
-        self.config, self.archive, self.recorder, self.fetcher = config, archive, recorder, fetcher
+        self.config, self.watch, self.archive, self.recorder, self.fetcher = config, watch, archive, recorder, fetcher
         self.poll_id, self.started, self.result = recorder.poll_id, started, result
         self.progress, self.clock, self.monotonic, self.stop = progress, clock, monotonic, stop
         self.now = iso(started)
-        self.reader = Reader(fetcher, config.site.url, config.selectors, archive.reports.current_fields)
-        self.lists = ListWalk(config, archive, fetcher, started, result, progress, clock, self._save_progress)
-        self.recheck = dt.timedelta(seconds=config.crawl.recheck)
+        self.reader = Reader(fetcher, watch.url, watch.selectors, archive.reports.current_fields)
+        self.lists = ListWalk(config, watch, archive, fetcher, started, result, progress, clock, self._save_progress)
+        self.interval_s, self.recheck_s = config.interval(watch), config.recheck(watch)
+        self.recheck = dt.timedelta(seconds=self.recheck_s)
         self._saved_progress_at = -math.inf
 
     def run(self) -> None:
@@ -169,7 +179,8 @@ class Poll:
         for k in self.archive.reports.suspected_gone():
             tasks.setdefault(k.url, Task(k.url, "confirm", k))
         if not baseline and self.archive.reports.any_due(self.now):
-            for k in self.archive.reports.due_for_recheck(self.now, _recheck_budget(self.config, self.archive)):
+            budget = _recheck_budget(self.archive, self.interval_s, self.recheck_s)
+            for k in self.archive.reports.due_for_recheck(self.now, budget):
                 tasks.setdefault(k.url, Task(k.url, "recheck", k))
         return list(tasks.values())
 
@@ -222,7 +233,7 @@ class Poll:
     def _due_at(self, spread_over: int | None, index: int) -> str:
         """The next re-check: a baseline spreads its first re-checks over one period."""
         if spread_over:
-            offset = self.config.crawl.recheck * (index + 1) / spread_over
+            offset = self.recheck_s * (index + 1) / spread_over
             return iso(self.started + dt.timedelta(seconds=offset))
         return iso(self.started + self.recheck)
 
@@ -281,11 +292,11 @@ class Poll:
     def _retry_after(self, task: Task) -> float:
         """A failing page is tried again after an interval (a new report: backing off, up to the
         re-check period), not on every poll."""
-        interval = self.config.schedule.interval
-        cap = max(self.config.crawl.recheck, interval)
+        interval = self.interval_s
+        cap = max(self.recheck_s, interval)
         if task.purpose == "new":
             return min(interval * 2 ** min(task.attempts, 10), cap)
-        return min(self.config.crawl.recheck, interval)
+        return min(self.recheck_s, interval)
 
     def _store_report(self, outcome: Extracted, now: str, due_at: str) -> None:
         task, known, fields = outcome.task, outcome.task.known, outcome.fields
@@ -320,27 +331,31 @@ class Poll:
 
 # -- robots.txt, kept between polls and read again daily ---------------------------------------------
 def _remembered_robots(archive: Archive, started: dt.datetime) -> dict[str, str]:
-    fetched_at = archive.state.get("robots_fetched_at")
-    if fetched_at and dt.datetime.fromisoformat(fetched_at) > started - ROBOTS_MAX_AGE:
-        return archive.state.with_prefix("robots:")
-    return {}  # stale or never read: the fetcher downloads it before its first request
+    """robots.txt of the hosts read in the last day (shared by every watch on a host); a host
+    not among them is downloaded again before its first request."""
+    texts, times = archive.shared.with_prefix("robots:"), archive.shared.with_prefix("robots_at:")
+    fresh = started - ROBOTS_MAX_AGE
+    return {
+        origin: text
+        for origin, text in texts.items()
+        if origin in times and dt.datetime.fromisoformat(times[origin]) > fresh
+    }
 
 
 def _remember_robots(archive: Archive, given: dict[str, str], robots: dict[str, str], now: str) -> None:
-    """Keep what this poll downloaded (it was given none, or a host it had not seen)."""
-    if robots and robots != given:
-        for origin, text in robots.items():
-            archive.state.set(f"robots:{origin}", text, now)
-        if not given:
-            archive.state.set("robots_fetched_at", now, now)
+    """Keep what this poll downloaded (a host it was not given)."""
+    for origin, text in robots.items():
+        if origin not in given:
+            archive.shared.set(f"robots:{origin}", text, now)
+            archive.shared.set(f"robots_at:{origin}", now, now)
 
 
 # -- the rolling re-check schedule -------------------------------------------------------------------
-def _recheck_budget(config: Config, archive: Archive) -> int:
+def _recheck_budget(archive: Archive, interval: float, recheck: float) -> int:
     """How many re-checks one poll may make: enough to re-fetch every report once per
     `recheck`, spread over that period's polls, with room to catch up after downtime."""
     active = archive.reports.count_active()
-    if not config.crawl.recheck:
+    if not recheck:
         return max(active, 1)
-    per_poll = active * config.schedule.interval / config.crawl.recheck
+    per_poll = active * interval / recheck
     return max(1, math.ceil(per_poll * 2))

@@ -18,9 +18,10 @@ from storage.reports import Listed
 
 @dataclass
 class Recorder:
-    archive: Archive
+    archive: Archive  # one watch's part of it
     subscriptions: Sequence[Subscription]
     poll_id: int | None = None
+    watch: Mapping[str, str] | None = None  # what events say of their watch: {"name", "url", "section"}
 
     def version(
         self,
@@ -43,18 +44,18 @@ class Recorder:
                 recheck_due_at=recheck_due_at, etag=validators[0], last_modified=validators[1], listed=listed,
                 poll_id=self.poll_id,
             )  # fmt: skip
-            return self._announce(Event(kind, stored, now, changes, baseline))
+            return self._announce(Event(kind, stored, now, changes, baseline, watch=self.watch))
 
     def removed(self, url: str, now: str, removal: Mapping[str, Any], baseline: bool = False) -> Event:
         with self.archive.transaction():
             stored = self.archive.reports.mark_removed(url, now)
-            return self._announce(Event(EventKind.REMOVED, stored, now, {}, baseline, removal))
+            return self._announce(Event(EventKind.REMOVED, stored, now, {}, baseline, removal, self.watch))
 
     def restored(self, url: str, now: str, recheck_due_at: str, listed: Listed | None) -> Event:
         """A removed report back with the fields it had: no new version, an event."""
         with self.archive.transaction():
             stored = self.archive.reports.restore(url, now, recheck_due_at, listed)
-            return self._announce(Event(EventKind.RESTORED, stored, now))
+            return self._announce(Event(EventKind.RESTORED, stored, now, watch=self.watch))
 
     def _announce(self, event: Event) -> Event:
         event_id = self.archive.outbox.add_event(event, self.poll_id)

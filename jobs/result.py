@@ -20,6 +20,7 @@ class PollFailed(Exception):
 
 @dataclass
 class PollResult:
+    watch: str = ""
     status: str = "ok"
     mode: str = "incremental"
     pages: int = 0
@@ -44,9 +45,9 @@ class PollResult:
 
     def summary(self) -> str:
         line = (
-            f"poll: {self.status} pages={self.pages} found={self.found} new={self.new} changed={self.changed}"
-            f" restored={self.restored} removed={self.removed} failed={self.failed} confirms={self.confirms}"
-            f" requests={self.requests} seconds={self.seconds:.1f}"
+            f"poll: {self.status} watch={self.watch} pages={self.pages} found={self.found} new={self.new}"
+            f" changed={self.changed} restored={self.restored} removed={self.removed} failed={self.failed}"
+            f" confirms={self.confirms} requests={self.requests} seconds={self.seconds:.1f}"
         )
         return f"{line} error={self.error}" if self.error else line
 

@@ -32,7 +32,9 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from crawler.hosts import HostGates
 from domain.times import iso, utcnow
+from domain.watch import Watch
 from jobs.alerts import update_trouble
 from jobs.config import Config
 from jobs.deliver import deliver_pass
@@ -67,7 +69,8 @@ class Service:
         self._poll_archive: Archive = self.writer.archive
         self._deliver_archive: Archive = self.writer.another_connection()
         self._subscriptions = subscriptions(self.config)
-        self._factor = 1
+        self._gates = HostGates()  # watches on one site take turns with it
+        self._factors: dict[str, int] = {}  # per watch: how much longer than its interval it waits
         self.failure: str | None = None  # why the service stopped by itself (a damaged archive)
         # Held while a job runs, so shutdown can wait for each.
         self._busy = {POLL_JOB: threading.Lock(), DELIVER_JOB: threading.Lock()}
@@ -79,15 +82,16 @@ class Service:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
-        interval = self.config.schedule.interval
-        self.scheduler.add_job(
-            self._poll_job,
-            self._poll_trigger(1),
-            id=POLL_JOB,
-            name="poll",
-            executor=POLL_JOB,
-            next_run_time=self.clock(),
-        )
+        for watch in self.config.watches:
+            self.scheduler.add_job(
+                self._poll_job,
+                self._poll_trigger(watch, 1),
+                args=[watch],
+                id=f"{POLL_JOB}:{watch.name}",
+                name=f"poll {watch.name}",
+                executor=POLL_JOB,
+                next_run_time=self.clock(),
+            )
         self.scheduler.add_job(
             self._deliver_job,
             IntervalTrigger(seconds=self.config.schedule.deliver_interval),
@@ -104,10 +108,11 @@ class Service:
             executor=POLL_JOB,  # never beside a poll on the same connection
         )
         self.scheduler.start()
-        log.info(
-            "watching %s every %gs (deliveries every %gs), archive %s",
-            self.config.site.url, interval, self.config.schedule.deliver_interval, self.config.storage.db,
-        )  # fmt: skip
+        for watch in self.config.watches:
+            log.info(
+                "watching %s (%s at %s) every %gs", watch.name, watch.section, watch.url, self.config.interval(watch)
+            )
+        log.info("deliveries every %gs, archive %s", self.config.schedule.deliver_interval, self.config.storage.db)
 
     def run_until_stopped(self) -> bool:
         """Start, then block until SIGTERM/SIGINT. True when the work in flight settled."""
@@ -140,10 +145,10 @@ class Service:
         self.stop.set()
 
     # -- jobs ------------------------------------------------------------------------------------
-    def _poll_job(self) -> None:
+    def _poll_job(self, watch: Watch) -> None:
         with self._busy[POLL_JOB]:
             if not self.stop.is_set():
-                self._poll()
+                self._poll(watch)
 
     def _deliver_job(self) -> None:
         with self._busy[DELIVER_JOB]:
@@ -160,12 +165,15 @@ class Service:
                 self.stop.set()
                 return
             now = iso(self.clock())
-            self._poll_archive.state.set("integrity_checked_at", now, now)
+            self._poll_archive.shared.set("integrity_checked_at", now, now)
 
-    def _poll(self) -> None:
+    def _poll(self, watch: Watch) -> None:
         archive = self._poll_archive
         try:
-            result = run_poll(self.config, archive, subscriptions=self._subscriptions, clock=self.clock, stop=self.stop)
+            result = run_poll(
+                self.config, archive, watch, subscriptions=self._subscriptions, clock=self.clock, stop=self.stop,
+                gates=self._gates,
+            )  # fmt: skip
             if result.status != "stopped":
                 update_trouble(self.config, archive, result, iso(self.clock()))
         except sqlite3.Error as exc:  # the archive failed (a full disk): one line, and go on
@@ -181,7 +189,7 @@ class Service:
             self.on_poll(result)
         if self.stop.is_set():
             return
-        self._adapt_schedule(archive, result)
+        self._adapt_schedule(archive.scoped(watch.name), watch)
         with contextlib.suppress(JobLookupError):  # what the poll stored goes out now, not at the next tick
             self.scheduler.modify_job(DELIVER_JOB, next_run_time=self.clock())
 
@@ -200,21 +208,24 @@ class Service:
             fields = {k: v for k, v in result.__dict__.items() if k != "errors"}
             log.info(summary, extra={"fields": {"event": "deliver", **fields}})
 
-    def _poll_trigger(self, factor: int) -> IntervalTrigger:
-        interval = self.config.schedule.interval * factor
+    def _poll_trigger(self, watch: Watch, factor: int) -> IntervalTrigger:
+        interval = self.config.interval(watch) * factor
         return IntervalTrigger(seconds=interval, jitter=interval * 0.1)
 
-    def _adapt_schedule(self, archive: Archive, result: PollResult) -> None:
-        """Back off while polls fail (an offline site is not hammered), return when they pass;
-        and note the next poll time for `status`."""
+    def _adapt_schedule(self, archive: Archive, watch: Watch) -> None:
+        """Back off while a watch's polls fail (an offline site is not hammered), return when they
+        pass; and note its next poll time for `status`."""
         if self.stop.is_set():
             return
+        job_id = f"{POLL_JOB}:{watch.name}"
         factor = backoff_factor(archive.polls.failed_in_a_row())
-        if factor != self._factor:
-            self._factor = factor
-            self.scheduler.reschedule_job(POLL_JOB, trigger=self._poll_trigger(factor))
+        if factor != self._factors.get(watch.name, 1):
+            self._factors[watch.name] = factor
+            self.scheduler.reschedule_job(job_id, trigger=self._poll_trigger(watch, factor))
             if factor > 1:
-                log.warning("polls keep failing: next poll in %gs", self.config.schedule.interval * factor)
-        job = self.scheduler.get_job(POLL_JOB)
+                log.warning(
+                    "%s: polls keep failing: next poll in %gs", watch.name, self.config.interval(watch) * factor
+                )
+        job = self.scheduler.get_job(job_id)
         if job is not None and job.next_run_time is not None:
             archive.state.set("next_poll_at", iso(job.next_run_time), iso(self.clock()))

@@ -1,9 +1,11 @@
-"""`status`: what the service is doing and whether it is healthy (the Docker health check).
+"""`status` and `watches`: what the service is doing and whether it is healthy (the Docker
+health check), for the archive and for each watch.
 
-Read-only. Unhealthy when the archive fails its integrity check, when no poll has run yet,
-when the last poll failed, or when a poll was due and did not run (overdue): with a service
-running, its next poll is more than a minute (or one interval, if shorter) late; with none,
-no poll started for two intervals. "next poll" is shown only while a service holds the archive.
+Read-only. A watch is unhealthy when no poll of it has run yet, when its last poll failed,
+or when a poll was due and did not run (overdue): with a service running, its next poll is
+more than a minute (or one interval, if shorter) late; with none, no poll started for two
+intervals. The archive is unhealthy when it fails its integrity check or any configured
+watch is. "next poll" is shown only while a service holds the archive.
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from domain.watch import Watch
 from jobs.config import Config
 from storage.archive import Archive
 from storage.db import quick_check
 from storage.errors import ArchiveError
 from storage.lock import Holder
+
+LATE = dt.timedelta(seconds=60)  # a service's poll this late was missed, not merely slow to start (or an interval)
+CHECK_MAX_AGE = dt.timedelta(hours=24)  # a writer checks the archive at start and daily; older: check here
 
 
 def _size(path: Path) -> int:
@@ -25,8 +31,8 @@ def _size(path: Path) -> int:
 
 
 def _progress(archive: Archive, writer: Holder | None) -> dict[str, Any] | None:
-    """How far the poll in flight is, or None when no poll runs (a crashed one's last figures
-    are not a poll running: the writer lock tells)."""
+    """How far the watch's poll in flight is, or None when none runs (a crashed one's last
+    figures are not a poll running: the writer lock tells)."""
     if writer is None:
         return None
     running = archive.polls.running()
@@ -39,56 +45,102 @@ def _progress(archive: Archive, writer: Holder | None) -> dict[str, Any] | None:
     return {"done": data["done"], "total": data["total"], "eta_seconds": data["eta_seconds"], "phase": data["phase"]}
 
 
-LATE = dt.timedelta(seconds=60)  # a service's poll this late was missed, not merely slow to start (or an interval)
-CHECK_MAX_AGE = dt.timedelta(hours=24)  # a writer checks the archive at start and daily; older: check here
-
-
-def status(config: Config, archive: Archive, now: dt.datetime, writer: Holder | None = None) -> dict[str, Any]:
-    """``writer``: the process holding the archive's writer lock (storage.lock.holder), if any."""
-    interval = dt.timedelta(seconds=config.schedule.interval)
-    last = archive.polls.last()
-    last_ok = archive.polls.last("ok")
-    running = archive.polls.running() is not None and writer is not None
-    service = writer is not None and writer.command in ("run", "demo")
-    next_poll = archive.state.get("next_poll_at") if service else None
+def watch_status(
+    config: Config, archive: Archive, name: str, now: dt.datetime, writer: Holder | None
+) -> dict[str, Any]:
+    """One watch (configured or only archived) as status and watches show it."""
+    watch: Watch | None = config.watch(name)
+    scoped = archive.scoped(name)
+    interval = dt.timedelta(seconds=config.interval(watch) if watch else config.schedule.interval)
+    last, last_ok = scoped.polls.last(), scoped.polls.last("ok")
+    running = scoped.polls.running() is not None and writer is not None
+    service = writer is not None and writer.command in ("run", "demo") and watch is not None
+    next_poll = scoped.state.get("next_poll_at") if service else None
     problems = []
-    damaged = _integrity(archive, config, now, writer)
-    if damaged:
-        problems.append(damaged)
     if last is None and not running:
         problems.append("no poll has run yet")
     if last is not None and last["status"] == "failed":
         problems.append(f"the last poll failed: {last['error']}")
-    if not running:
+    if not running and watch is not None:
         late = min(LATE, max(dt.timedelta(seconds=2), interval))
         if service and next_poll and now > dt.datetime.fromisoformat(next_poll) + late:
             problems.append(f"overdue: the poll due at {next_poll} did not run")
         elif not service and last is not None and now > dt.datetime.fromisoformat(last["started_at"]) + 2 * interval:
             problems.append(f"overdue: no poll since {last['started_at']} and no service running (ayrdw-watch run)")
-    db_path = Path(config.storage.db)
-    trouble, since = archive.state.get("trouble"), archive.state.get("trouble_since")
+    trouble, since = scoped.state.get("trouble"), scoped.state.get("trouble_since")
     if last is not None and last["status"] == "failed":
         trouble, since = f"{trouble or 'the last poll failed'}: {last['error']}", since or last["started_at"]
     return {
+        "name": name,
+        "url": watch.url if watch else None,
+        "section": watch.section if watch else None,
+        "configured": watch is not None,
         "last_poll": last,
         "last_success": last_ok["finished_at"] if last_ok else None,
         "next_poll": next_poll,
-        "reports": archive.queries.report_counts(),  # active, removed, versions, waiting (listed, not stored)
-        "deliveries": archive.outbox.counts(),
-        "writer": {"pid": writer.pid, "command": writer.command} if writer else None,
-        "progress": _progress(archive, writer),
+        "progress": _progress(scoped, writer),
+        "reports": scoped.queries.report_counts(name),
         "trouble": trouble,
         "trouble_since": since,
-        "database": {"path": str(db_path.resolve()), "bytes": _size(db_path)},
         "problems": problems,
         "healthy": not problems,
     }
 
 
+def status(
+    config: Config, archive: Archive, now: dt.datetime, writer: Holder | None = None, only: str | None = None
+) -> dict[str, Any]:
+    """The archive-wide view and one entry per watch (``only``: that one watch). ``writer``: the
+    process holding the archive's writer lock (storage.lock.holder), if any."""
+    names = [only] if only else [w.name for w in config.watches]
+    watches = [watch_status(config, archive, name, now, writer) for name in names]
+    several = len(config.watches) > 1 and not only
+    problems = [f"{w['name']}: {p}" if several else p for w in watches if w["configured"] for p in w["problems"]]
+    damaged = _integrity(archive, config, now, writer)
+    if damaged:
+        problems.insert(0, damaged)
+    lasts = [w["last_poll"] for w in watches if w["last_poll"]]
+    successes = [w["last_success"] for w in watches if w["last_success"]]
+    nexts = [w["next_poll"] for w in watches if w["next_poll"]]
+    troubled = next((w for w in watches if w["trouble"]), None)
+    db_path = Path(config.storage.db)
+    return {
+        "last_poll": max(lasts, key=lambda p: p["id"]) if lasts else None,
+        "last_success": max(successes) if successes else None,
+        "next_poll": min(nexts) if nexts else None,
+        "reports": archive.queries.report_counts(only),  # active, removed, versions, waiting (listed, not stored)
+        "deliveries": archive.outbox.counts(),
+        "writer": {"pid": writer.pid, "command": writer.command} if writer else None,
+        "progress": next((w["progress"] for w in watches if w["progress"]), None),
+        "trouble": (f"{troubled['name']}: " if several else "") + troubled["trouble"] if troubled else None,
+        "trouble_since": troubled["trouble_since"] if troubled else None,
+        "database": {"path": str(db_path.resolve()), "bytes": _size(db_path)},
+        "watches": [_listed(w) for w in watches],
+        "problems": problems,
+        "healthy": not problems,
+    }
+
+
+def _listed(w: dict[str, Any]) -> dict[str, Any]:
+    """A watch in status --json: {name, url, section, last_poll, next_poll, healthy, trouble, reports}."""
+    keys = ("name", "url", "section", "last_poll", "next_poll", "healthy", "trouble", "problems", "progress")
+    return {
+        **{k: w[k] for k in keys},
+        "reports": {"active": w["reports"]["active"], "removed": w["reports"]["removed"]},
+    }
+
+
+def watches_overview(config: Config, archive: Archive, now: dt.datetime, writer: Holder | None) -> list[dict[str, Any]]:
+    """`watches`: the configured watches, then the archived ones no longer configured."""
+    names = [w.name for w in config.watches]
+    names += [n for n in archive.queries.archived_watches() if n not in names]
+    return [watch_status(config, archive, name, now, writer) for name in names]
+
+
 def _integrity(archive: Archive, config: Config, now: dt.datetime, writer: Holder | None) -> str | None:
     """A damaged archive is unhealthy. A running service checks it daily (and a poll that meets
     damage fails, which status shows); with no service, status checks it itself, read-only."""
-    checked = archive.state.get("integrity_checked_at")
+    checked = archive.shared.get("integrity_checked_at")
     if writer is not None and checked and now - dt.datetime.fromisoformat(checked) < CHECK_MAX_AGE:
         return None
     try:
@@ -98,15 +150,15 @@ def _integrity(archive: Archive, config: Config, now: dt.datetime, writer: Holde
     return None
 
 
+def _poll_line(last: dict[str, Any] | None) -> str:
+    if not last:
+        return "none yet"
+    counts = " ".join(f"{k}={last[k]}" for k in ("pages", "found", "new", "changed", "removed", "failed"))
+    error = f" error: {last['error']}" if last["error"] else ""
+    return f"{last['started_at']} {last['status']} ({counts}, {last['seconds'] or 0:.1f}s){error}"
+
+
 def format_status(s: dict[str, Any]) -> list[str]:
-    last = s["last_poll"]
-    if last:
-        counts = " ".join(f"{k}={last[k]}" for k in ("pages", "found", "new", "changed", "removed", "failed"))
-        seconds = last["seconds"] or 0
-        error = f" error: {last['error']}" if last["error"] else ""
-        poll_line = f"{last['started_at']} {last['status']} ({counts}, {seconds:.1f}s){error}"
-    else:
-        poll_line = "none yet"
     r, d, db = s["reports"], s["deliveries"], s["database"]
     trouble = f"{s['trouble']} (since {s['trouble_since']})" if s["trouble"] else "none"
     health = "ok" if s["healthy"] else "; ".join(s["problems"])
@@ -119,7 +171,7 @@ def format_status(s: dict[str, Any]) -> list[str]:
         lines.append(f"poll running: {p['done']}/{p['total'] or '?'} {what}{eta}")
     return [
         *lines,
-        f"last poll:    {poll_line}",
+        f"last poll:    {_poll_line(s['last_poll'])}",
         f"last success: {s['last_success'] or 'never'}",
         f"next poll:    {s['next_poll'] or ('when this poll ends' if s['writer'] else 'no service running')}",
         f"reports:      {r['active']} active, {r['removed']} removed ({r['versions']} versions)"
@@ -128,5 +180,20 @@ def format_status(s: dict[str, Any]) -> list[str]:
         f"trouble:      {trouble}",
         f"database:     {db['path']} ({db['bytes'] / 1e6:.1f} MB)",
         f"writer:       {writer}",
+        *([f"watches:      {len(s['watches'])}"] if len(s["watches"]) > 1 else []),
         f"health:       {health}",
     ]
+
+
+def format_watches(watches: list[dict[str, Any]]) -> list[str]:
+    """One line a watch: name, health, section and site, last and next poll, report counts."""
+    lines = []
+    for w in watches:
+        health = "ok" if w["healthy"] else "; ".join(w["problems"])
+        where = f"{w['section']} @ {w['url']}" if w["configured"] else "(no longer configured)"
+        last = w["last_poll"]
+        polled = f"last poll {last['started_at']} {last['status']}" if last else "never polled"
+        counts = f"{w['reports']['active']} active, {w['reports']['removed']} removed"
+        upcoming = f", next {w['next_poll']}" if w["next_poll"] else ""
+        lines.append(f"{w['name']:<20} {where}  {polled}{upcoming}  {counts}  health: {health}")
+    return lines

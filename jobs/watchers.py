@@ -8,16 +8,20 @@ never create, migrate or write, and so can never make a writer fail.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from dataclasses import dataclass
 
 from domain.events import Subscription
+from domain.watch import DEFAULT
 from jobs.config import Config
 from notify.base import Watcher
 from storage.archive import Archive
 from storage.db import connect, open_db, open_readonly, quick_check
 from storage.errors import ArchiveUnreachable, describe
 from storage.lock import WriterLock
+
+log = logging.getLogger("ayrdw")
 
 
 def all_watchers(config: Config) -> tuple[Watcher, ...]:
@@ -27,8 +31,21 @@ def all_watchers(config: Config) -> tuple[Watcher, ...]:
 def subscriptions(config: Config) -> list[Subscription]:
     """Report watchers with the events they want ([[alerts]] get only trouble messages)."""
     return [
-        Subscription(w.id, frozenset(w.events or config.notify.events), config.notify.on_baseline)
+        Subscription(
+            w.id,
+            frozenset(w.events or config.notify.events),
+            config.notify.on_baseline,
+            frozenset(w.watches) if w.watches is not None else None,
+        )
         for w in config.watchers
+    ]
+
+
+def alert_subscriptions(config: Config) -> list[Subscription]:
+    """Operators, with the watches whose trouble they hear of."""
+    return [
+        Subscription(w.id, frozenset(), watches=frozenset(w.watches) if w.watches is not None else None)
+        for w in config.alerts
     ]
 
 
@@ -65,7 +82,8 @@ def open_writer(config: Config, command: str, now: str) -> Writer:
         quick_check(archive.db, path)
         archive.outbox.register_watchers(((w.id, w.kind, w.role, w.label) for w in all_watchers(config)), now)
         archive.polls.close_interrupted(now)
-        archive.state.set("integrity_checked_at", now, now)
+        archive.shared.set("integrity_checked_at", now, now)
+        _name_the_default_watch(archive, config)
     except sqlite3.Error as exc:
         lock.release()
         raise describe(exc, path) from None
@@ -73,6 +91,20 @@ def open_writer(config: Config, command: str, now: str) -> Writer:
         lock.release()
         raise
     return Writer(config, lock, archive)
+
+
+def _name_the_default_watch(archive: Archive, config: Config) -> None:
+    """An archive from before watches holds one section's rows, named "default". A config with
+    exactly one watch of another name takes them over, once, with everything they hold."""
+    if len(config.watches) != 1 or config.watches[0].name == DEFAULT:
+        return
+    if archive.queries.archived_watches() != [DEFAULT]:
+        return
+    name = config.watches[0].name
+    with archive.transaction():
+        for table in ("reports", "report_versions", "events", "walk_items", "site_state", "polls", "alerts"):
+            archive.db.execute(f"UPDATE {table} SET watch = ? WHERE watch = ?", [name, DEFAULT])
+    log.info("the archive's rows of the watch %r are now the watch %r's", DEFAULT, name)
 
 
 def open_reader(config: Config) -> Archive:

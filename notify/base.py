@@ -61,6 +61,7 @@ class Watcher:
     events: tuple[str, ...] | None = None  # None: [notify] events
     name: str | None = None
     role: str = "watcher"  # or "alert": an operator hearing about trouble
+    watches: tuple[str, ...] | None = None  # None: every watch
 
     @property
     def id(self) -> str:

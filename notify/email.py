@@ -120,7 +120,8 @@ def notifier(watcher: Watcher, config: Any) -> EmailNotifier:
         password=smtp.password,
         timeout=min(smtp.timeout, notify.timeout) if notify.timeout else smtp.timeout,
         digest_over=notify.digest_over,
-        subject_prefix=notify.subject_prefix,
+        subject_prefix=notify.subject_prefix or config.watches[0].subject_prefix,
+        prefixes={w.name: w.subject_prefix for w in config.watches},
     )
 
 
@@ -137,20 +138,27 @@ class EmailNotifier:
     password: str | None = field(default=None, repr=False)
     timeout: float = 30.0
     digest_over: int = 5
-    subject_prefix: str = "[监督工作]"
+    subject_prefix: str = "[监督工作]"  # for a message of no watch (an older payload, a test message)
+    prefixes: dict[str, str] = field(default_factory=dict)  # each watch's
 
     # -- messages --------------------------------------------------------------------------------
     def message(self, due: Due) -> EmailMessage:
         data = due.notice
         return self._message(
-            render.subject(data, self.subject_prefix), render.text_body(data), render.html_body(data), due.id
+            render.subject(data, self._prefix(data)), render.text_body(data), render.html_body(data), due.id
         )
+
+    def _prefix(self, notice: Notice) -> str:
+        name = (notice.watch or {}).get("name")
+        return self.prefixes.get(name or "", self.subject_prefix)
 
     def digest(self, batch: list[Due]) -> EmailMessage:
         items = [d.notice for d in batch]
         key = hashlib.sha256(",".join(sorted(d.id for d in batch)).encode()).hexdigest()[:32]
         return self._message(
-            render.digest_subject(items, self.subject_prefix),
+            render.digest_subject(
+                items, self._prefix(items[0]) if len({self._prefix(n) for n in items}) == 1 else "[ayrdw-watch]"
+            ),
             render.digest_text(items),
             render.digest_html(items),
             f"digest-{key}",

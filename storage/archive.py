@@ -1,7 +1,8 @@
 """The archive: one SQLite file, one object with a room per table group. The only package
 that speaks SQL; it stores what it is given and never decides what is news.
 
-    archive.state     small facts kept between polls          (state.py)
+    archive.state     small facts kept between polls          (state.py), per watch
+    archive.shared    the process's: robots.txt per host, the integrity check
     archive.polls     polls and the fetch log                  (polls.py)
     archive.walk      reports listed, not stored yet           (walk.py)
     archive.reports   reports and their versions               (reports.py)
@@ -25,14 +26,26 @@ from storage.walk import WalkItems
 
 
 class Archive:
-    def __init__(self, db: Database) -> None:
+    """The archive, or (``watch`` given) one watch's part of it: state, polls, walk items and
+    reports are then that watch's; the outbox and the read models are the archive's."""
+
+    def __init__(self, db: Database, watch: str = "") -> None:
         self.db = db
-        self.state = State(db)
-        self.polls = Polls(db)
-        self.walk = WalkItems(db)
-        self.reports = Reports(db)
+        self.watch = watch
+        self.state = State(db, watch)
+        self.shared = State(db, "")  # the process's: robots.txt per host, the integrity check
+        self.polls = Polls(db, watch)
+        self.walk = WalkItems(db, watch)
+        self.reports = Reports(db, watch)
         self.outbox = Outbox(db)
         self.queries = Queries(db)
+
+    def scoped(self, watch: str) -> Archive:
+        """One watch's part of the archive, on the same connection (its outbox and read models
+        are this archive's own)."""
+        part = Archive(self.db, watch)
+        part.outbox, part.queries, part.shared = self.outbox, self.queries, self.shared
+        return part
 
     def transaction(self) -> contextlib.AbstractContextManager[Database]:
         """Several writes that stand or fall together (see storage.db.transaction)."""

@@ -58,6 +58,8 @@ class Outbox:
             .insert(
                 {
                     "kind": str(event.kind),
+                    "report_id": event.report.id,
+                    "watch": event.report.watch,
                     "url": event.report.url,
                     "version": event.report.version,
                     "baseline": int(event.baseline),
@@ -78,6 +80,7 @@ class Outbox:
             "message": alert.message,
             "payload": json.dumps(alert.to_payload(), ensure_ascii=False),
             "occurred_at": alert.occurred_at,
+            "watch": alert.watch["name"] if alert.watch else None,
         }
         return int(self.db["alerts"].insert(row).last_pk)
 
@@ -179,7 +182,7 @@ class Outbox:
             self.db.query(
                 "SELECT d.id, d.status, d.attempts, d.next_attempt_at, d.last_error, d.created_at,"
                 " w.label AS watcher, w.id AS watcher_id, w.role,"
-                " COALESCE('report.' || e.kind, 'alert.' || a.kind) AS event,"
+                " COALESCE('report.' || e.kind, 'alert.' || a.kind) AS event, COALESCE(e.watch, a.watch) AS watch,"
                 " e.url, COALESCE(json_extract(e.payload, '$.report.title'), a.message) AS subject"
                 " FROM deliveries d JOIN watchers w ON w.id = d.watcher_id"
                 " LEFT JOIN events e ON e.id = d.event_id LEFT JOIN alerts a ON a.id = d.alert_id"

@@ -11,11 +11,17 @@ from domain.fetchlog import FetchRecord
 
 
 class Polls:
-    def __init__(self, db: Database) -> None:
+    """One watch's polls (``watch`` "": every watch's, for reading)."""
+
+    def __init__(self, db: Database, watch: str = "") -> None:
         self.db = db
+        self.watch = watch
+        self._where = "watch = ?" if watch else "? = ''"  # an empty watch matches every row
 
     def start(self, now: str) -> int:
-        cursor = self.db.execute("INSERT INTO polls (started_at, status) VALUES (?, 'running')", [now])
+        cursor = self.db.execute(
+            "INSERT INTO polls (started_at, status, watch) VALUES (?, 'running', ?)", [now, self.watch]
+        )
         return int(cursor.lastrowid)
 
     def finish(self, poll_id: int, counts: dict[str, Any], now: str) -> None:
@@ -49,8 +55,9 @@ class Polls:
 
     def failed_in_a_row(self) -> int:
         rows = self.db.execute(
-            "SELECT status FROM polls WHERE status NOT IN ('running', 'interrupted', 'stopped')"
-            " ORDER BY id DESC LIMIT 100"
+            f"SELECT status FROM polls WHERE {self._where} AND status NOT IN ('running', 'interrupted', 'stopped')"
+            " ORDER BY id DESC LIMIT 100",
+            [self.watch],
         )
         count = 0
         for (status,) in rows:
@@ -61,11 +68,16 @@ class Polls:
 
     def last(self, status: str | None = None) -> dict[str, Any] | None:
         """The last finished poll (of that status)."""
-        where = "WHERE status = ?" if status else "WHERE status != 'running'"
-        rows = list(self.db.query(f"SELECT * FROM polls {where} ORDER BY id DESC LIMIT 1", [status] if status else []))
+        where = "status = ?" if status else "status != 'running'"
+        args = [self.watch, status] if status else [self.watch]
+        rows = list(
+            self.db.query(f"SELECT * FROM polls WHERE {self._where} AND {where} ORDER BY id DESC LIMIT 1", args)
+        )
         return rows[0] if rows else None
 
     def running(self) -> int | None:
         """The id of a poll marked running (whether its process lives, the writer lock tells)."""
-        row = self.db.execute("SELECT id FROM polls WHERE status = 'running' ORDER BY id DESC LIMIT 1").fetchone()
+        row = self.db.execute(
+            f"SELECT id FROM polls WHERE {self._where} AND status = 'running' ORDER BY id DESC LIMIT 1", [self.watch]
+        ).fetchone()
         return row[0] if row else None

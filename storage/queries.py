@@ -4,7 +4,7 @@ only; every row comes out as plain data with the export's field names."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlite_utils import Database
@@ -12,29 +12,39 @@ from sqlite_utils import Database
 from domain.report import FIELDS
 from storage.reports import fields_of
 
-EXTRA_EXPORT = ("status", "version", "first_seen", "updated_at")
+EXTRA_EXPORT = ("status", "version", "first_seen", "updated_at", "watch", "id")
 
 
 def export_fields() -> list[str]:
-    """The export's columns, in order: the report's URL, its declared fields, the archive's facts."""
+    """The export's columns, in order: the report's URL, its declared fields, the archive's facts
+    (its watch and stable id last: columns added later go at the end, so scripts keep working)."""
     return ["url", *(f.name for f in FIELDS), *EXTRA_EXPORT]
+
+
+def _of_watch(watch: str | None, column: str = "watch") -> tuple[str, list[str]]:
+    return (f" AND {column} = ?", [watch]) if watch else ("", [])
 
 
 class Queries:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def export_rows(self) -> Iterator[dict[str, Any]]:
-        """Every report (removed ones too), latest version, ordered by first_seen."""
+    def export_rows(self, watches: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
+        """Every report (removed ones too) of these watches (default: all), latest version, in the
+        order they were first seen."""
+        marks = ",".join("?" for _ in watches)
+        where = f" WHERE r.watch IN ({marks})" if watches else ""
         sql = (
-            "SELECT r.url, r.status, r.version, r.first_seen, r.updated_at, v.* FROM reports r"
-            " JOIN report_versions v ON v.url = r.url AND v.version = r.version ORDER BY r.first_seen, r.rowid"
+            "SELECT v.*, r.url, r.watch, r.id, r.status, r.version, r.first_seen, r.updated_at FROM reports r"
+            f" JOIN report_versions v ON v.report_id = r.id AND v.version = r.version{where}"
+            " ORDER BY r.first_seen, r.id"
         )
-        for row in self.db.query(sql):
+        for row in self.db.query(sql, list(watches)):
             yield {"url": row["url"], **fields_of(row), **{k: row[k] for k in EXTRA_EXPORT}}
 
-    def versions(self, url: str) -> list[dict[str, Any]]:
-        rows = self.db.query("SELECT * FROM report_versions WHERE url = ? ORDER BY version", [url])
+    def versions(self, url: str, watch: str | None = None) -> list[dict[str, Any]]:
+        where, args = _of_watch(watch)
+        rows = self.db.query(f"SELECT * FROM report_versions WHERE url = ?{where} ORDER BY version", [url, *args])
         return [
             {
                 "version": row["version"],
@@ -45,12 +55,30 @@ class Queries:
             for row in rows
         ]
 
-    def report_status(self, url: str) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM reports WHERE url = ?", [url]))
+    def report_status(self, url: str, watch: str | None = None) -> dict[str, Any] | None:
+        where, args = _of_watch(watch)
+        rows = list(self.db.query(f"SELECT * FROM reports WHERE url = ?{where}", [url, *args]))
         return rows[0] if rows else None
 
-    def events(self, url: str | None = None) -> list[dict[str, Any]]:
-        where, args = ("WHERE url = ?", [url]) if url else ("", [])
+    def watches_of(self, url: str) -> list[str]:
+        """The watches that hold a report at this URL."""
+        rows = self.db.execute("SELECT watch FROM reports WHERE url = ? ORDER BY watch", [url]).fetchall()
+        return [watch for (watch,) in rows]
+
+    def archived_watches(self) -> list[str]:
+        """Every watch the archive has rows of (configured or not any more)."""
+        sql = "SELECT watch FROM reports UNION SELECT watch FROM polls ORDER BY watch"
+        return [watch for (watch,) in self.db.execute(sql).fetchall()]
+
+    def events(self, url: str | None = None, watch: str | None = None) -> list[dict[str, Any]]:
+        clauses, args = [], []
+        if url:
+            clauses.append("url = ?")
+            args.append(url)
+        if watch:
+            clauses.append("watch = ?")
+            args.append(watch)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         return [
             {
                 **row,
@@ -61,11 +89,11 @@ class Queries:
             for row in self.db.query(f"SELECT * FROM events {where} ORDER BY id", args)
         ]
 
-    def history(self, url: str) -> list[dict[str, Any]]:
+    def history(self, url: str, watch: str | None = None) -> list[dict[str, Any]]:
         """Versions, removals and restores in the order they happened: the events' order (times are
         kept to the second), a version where the event that brought it stands, and a version no
         event brought where its time puts it."""
-        versions = {v["version"]: v for v in self.versions(url)}
+        versions = {v["version"]: v for v in self.versions(url, watch)}
 
         def version_entry(number: int) -> dict[str, Any]:
             v = versions[number]
@@ -73,7 +101,7 @@ class Queries:
 
         entries: list[dict[str, Any]] = []
         shown: set[int] = set()
-        for e in self.events(url):
+        for e in self.events(url, watch):
             if e["kind"] != "removed" and e["version"] not in shown and e["version"] in versions:
                 entries.append(version_entry(e["version"]))
                 shown.add(e["version"])
@@ -89,12 +117,14 @@ class Queries:
             entries.insert(at, entry)
         return entries
 
-    def report_counts(self) -> dict[str, int]:
-        """Reports by status, stored versions, and reports listed but not stored yet."""
-        counts = dict(self.db.execute("SELECT status, count(*) FROM reports GROUP BY status").fetchall())
+    def report_counts(self, watch: str | None = None) -> dict[str, int]:
+        """Reports by status, stored versions, and reports listed but not stored yet (of one watch,
+        or of all)."""
+        where, args = ("WHERE watch = ?", [watch]) if watch else ("", [])
+        counts = dict(self.db.execute(f"SELECT status, count(*) FROM reports {where} GROUP BY status", args).fetchall())
         return {
             "active": counts.get("active", 0),
             "removed": counts.get("removed", 0),
-            "versions": self.db.execute("SELECT count(*) FROM report_versions").fetchone()[0],
-            "waiting": self.db.execute("SELECT count(*) FROM walk_items").fetchone()[0],
+            "versions": self.db.execute(f"SELECT count(*) FROM report_versions {where}", args).fetchone()[0],
+            "waiting": self.db.execute(f"SELECT count(*) FROM walk_items {where}", args).fetchone()[0],
         }

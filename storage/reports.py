@@ -52,65 +52,73 @@ Listed = tuple[str | None, str | None, str]  # (title, date, when) a list showed
 
 
 class Reports:
+    """One watch's reports: every query and write names the watch."""
+
     _KNOWN_SQL = (
         "SELECT url, status, version, content_hash, last_fetched_at, recheck_due_at, etag, last_modified,"
-        " last_listed_at, gone_since, gone_kind, gone_detail, noise FROM reports"
+        " last_listed_at, gone_since, gone_kind, gone_detail, noise FROM reports WHERE watch = ?"
     )
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, watch: str) -> None:
         self.db = db
+        self.watch = watch
 
     # -- what a poll asks ------------------------------------------------------------------------
     def known(self) -> dict[str, KnownReport]:
         """Every stored report (tests and tools; a poll asks only for what it saw)."""
-        return {row[0]: KnownReport.from_row(row) for row in self.db.execute(self._KNOWN_SQL).fetchall()}
+        rows = self.db.execute(self._KNOWN_SQL, [self.watch]).fetchall()
+        return {row[0]: KnownReport.from_row(row) for row in rows}
 
     def known_for(self, urls: Sequence[str]) -> dict[str, KnownReport]:
         found: dict[str, KnownReport] = {}
         for start in range(0, len(urls), 500):
             chunk = urls[start : start + 500]
             marks = ",".join("?" for _ in chunk)
-            for row in self.db.execute(f"{self._KNOWN_SQL} WHERE url IN ({marks})", chunk).fetchall():
+            for row in self.db.execute(f"{self._KNOWN_SQL} AND url IN ({marks})", [self.watch, *chunk]).fetchall():
                 found[row[0]] = KnownReport.from_row(row)
         return found
 
     def is_known(self, url: str) -> bool:
-        return self.db.execute("SELECT 1 FROM reports WHERE url = ?", [url]).fetchone() is not None
+        sql = "SELECT 1 FROM reports WHERE watch = ? AND url = ?"
+        return self.db.execute(sql, [self.watch, url]).fetchone() is not None
 
     def unlisted_since(self, walk_started_at: str) -> list[KnownReport]:
         """Active reports a complete walk that started then did not list (by index, not by loading
         every row). Listing times are kept to the microsecond for this comparison."""
         rows = self.db.execute(
-            f"{self._KNOWN_SQL} WHERE status = 'active' AND (last_listed_at IS NULL OR last_listed_at < ?)",
-            [walk_started_at],
+            f"{self._KNOWN_SQL} AND status = 'active' AND (last_listed_at IS NULL OR last_listed_at < ?)",
+            [self.watch, walk_started_at],
         ).fetchall()
         return [KnownReport.from_row(row) for row in rows]
 
     def any_due(self, now: str) -> bool:
-        sql = "SELECT 1 FROM reports WHERE status = 'active' AND recheck_due_at <= ? LIMIT 1"
-        return self.db.execute(sql, [now]).fetchone() is not None
+        sql = "SELECT 1 FROM reports WHERE watch = ? AND status = 'active' AND recheck_due_at <= ? LIMIT 1"
+        return self.db.execute(sql, [self.watch, now]).fetchone() is not None
 
     def due_for_recheck(self, now: str, limit: int) -> list[KnownReport]:
         rows = self.db.execute(
-            f"{self._KNOWN_SQL} WHERE status = 'active' AND recheck_due_at <= ? ORDER BY recheck_due_at LIMIT ?",
-            [now, limit],
+            f"{self._KNOWN_SQL} AND status = 'active' AND recheck_due_at <= ? ORDER BY recheck_due_at LIMIT ?",
+            [self.watch, now, limit],
         ).fetchall()
         return [KnownReport.from_row(row) for row in rows]
 
     def suspected_gone(self) -> list[KnownReport]:
         """Active reports with a not-found verdict to confirm (a partial index keeps this cheap)."""
-        rows = self.db.execute(f"{self._KNOWN_SQL} WHERE gone_since IS NOT NULL AND status = 'active'").fetchall()
+        rows = self.db.execute(
+            f"{self._KNOWN_SQL} AND gone_since IS NOT NULL AND status = 'active'", [self.watch]
+        ).fetchall()
         return [KnownReport.from_row(row) for row in rows]
 
     def count_active(self) -> int:
-        return self.db.execute("SELECT count(*) FROM reports WHERE status = 'active'").fetchone()[0]
+        sql = "SELECT count(*) FROM reports WHERE watch = ? AND status = 'active'"
+        return self.db.execute(sql, [self.watch]).fetchone()[0]
 
     def current_fields(self, url: str) -> dict[str, Any] | None:
         rows = list(
             self.db.query(
-                "SELECT v.* FROM reports r JOIN report_versions v ON v.url = r.url AND v.version = r.version"
-                " WHERE r.url = ?",
-                [url],
+                "SELECT v.* FROM reports r JOIN report_versions v ON v.report_id = r.id AND v.version = r.version"
+                " WHERE r.watch = ? AND r.url = ?",
+                [self.watch, url],
             )
         )
         return fields_of(rows[0]) if rows else None
@@ -119,12 +127,16 @@ class Reports:
         """The report as it is now stored: what an event shows."""
         row = next(
             self.db.query(
-                "SELECT r.url, r.status, r.version, r.first_seen, r.updated_at, v.* FROM reports r"
-                " JOIN report_versions v ON v.url = r.url AND v.version = r.version WHERE r.url = ?",
-                [url],
+                "SELECT v.*, r.id AS report_id, r.status, r.version, r.first_seen, r.updated_at FROM reports r"
+                " JOIN report_versions v ON v.report_id = r.id AND v.version = r.version"
+                " WHERE r.watch = ? AND r.url = ?",
+                [self.watch, url],
             )
         )
-        return StoredReport(url, fields_of(row), row["status"], row["version"], row["first_seen"], row["updated_at"])
+        return StoredReport(
+            url, fields_of(row), row["status"], row["version"], row["first_seen"], row["updated_at"], self.watch,
+            row["report_id"],
+        )  # fmt: skip
 
     # -- what a poll stores ----------------------------------------------------------------------
     def save_version(
@@ -143,20 +155,28 @@ class Reports:
     ) -> StoredReport:
         """A new version of a report (first sight, an edit, or back after removal). Run it in the
         caller's transaction, with the event that announces it."""
-        row = self.db.execute("SELECT version, first_seen FROM reports WHERE url = ?", [url]).fetchone()
-        version = (row[0] + 1) if row else 1
+        row = self.db.execute(
+            "SELECT id, version, first_seen FROM reports WHERE watch = ? AND url = ?", [self.watch, url]
+        ).fetchone()
+        version = (row[1] + 1) if row else 1
         report = {
-            "url": url, "status": "active", "version": version, "content_hash": content_hash,
-            "first_seen": row[1] if row else now, "updated_at": now, "last_fetched_at": now,
+            "watch": self.watch, "url": url, "status": "active", "version": version, "content_hash": content_hash,
+            "first_seen": row[2] if row else now, "updated_at": now, "last_fetched_at": now,
             "recheck_due_at": recheck_due_at, "etag": etag, "last_modified": last_modified, "failures": 0,
             "last_error": None, "gone_since": None, "gone_kind": None, "gone_detail": None,
         }  # fmt: skip
         if listed is not None:
             report.update(list_title=listed[0], list_date=listed[1], last_listed_at=listed[2])
-        self.db["reports"].upsert(report, pk="url")
-        self.db.execute("DELETE FROM walk_items WHERE url = ?", [url])
+        if row:
+            report_id = row[0]
+            self.db["reports"].update(report_id, report)
+        else:
+            report_id = int(self.db["reports"].insert(report).last_pk)
+        self.db.execute("DELETE FROM walk_items WHERE watch = ? AND url = ?", [self.watch, url])
         self.db["report_versions"].insert(
             {
+                "report_id": report_id,
+                "watch": self.watch,
                 "url": url,
                 "version": version,
                 **{f.name: stored_value(f, fields.get(f.name, f.empty)) for f in FIELDS},
@@ -166,14 +186,14 @@ class Reports:
                 "poll_id": poll_id,
             }
         )
-        return StoredReport(url, fields, "active", version, report["first_seen"], now)
+        return StoredReport(url, fields, "active", version, report["first_seen"], now, self.watch, report_id)
 
     def mark_removed(self, url: str, now: str) -> StoredReport:
         """A confirmed removal (in the caller's transaction, with its event)."""
         self.db.execute(
             "UPDATE reports SET status = 'removed', updated_at = ?, gone_since = NULL, gone_kind = NULL,"
-            " gone_detail = NULL WHERE url = ?",
-            [now, url],
+            " gone_detail = NULL WHERE watch = ? AND url = ?",
+            [now, self.watch, url],
         )
         return self.stored(url)
 
@@ -181,14 +201,15 @@ class Reports:
         """A removed report back as it was (its fields unchanged): no new version."""
         self.db.execute(
             "UPDATE reports SET status = 'active', updated_at = ?, last_fetched_at = ?, recheck_due_at = ?,"
-            " failures = 0, last_error = NULL WHERE url = ?",
-            [now, now, recheck_due_at, url],
+            " failures = 0, last_error = NULL WHERE watch = ? AND url = ?",
+            [now, now, recheck_due_at, self.watch, url],
         )
         if listed is not None:
             self.db.execute(
-                "UPDATE reports SET list_title = ?, list_date = ?, last_listed_at = ? WHERE url = ?", [*listed, url]
+                "UPDATE reports SET list_title = ?, list_date = ?, last_listed_at = ? WHERE watch = ? AND url = ?",
+                [*listed, self.watch, url],
             )
-        self.db.execute("DELETE FROM walk_items WHERE url = ?", [url])
+        self.db.execute("DELETE FROM walk_items WHERE watch = ? AND url = ?", [self.watch, url])
         return self.stored(url)
 
     def touch(
@@ -198,36 +219,40 @@ class Reports:
         self.db.execute(
             "UPDATE reports SET last_fetched_at = ?, recheck_due_at = ?, etag = COALESCE(?, etag),"
             " last_modified = COALESCE(?, last_modified), failures = 0, last_error = NULL, gone_since = NULL,"
-            " gone_kind = NULL, gone_detail = NULL WHERE url = ?",
-            [now, recheck_due_at, etag, last_modified, url],
+            " gone_kind = NULL, gone_detail = NULL WHERE watch = ? AND url = ?",
+            [now, recheck_due_at, etag, last_modified, self.watch, url],
         )
 
     def record_failure(self, url: str, error: str, now: str, retry_at: str) -> None:
         self.db.execute(
-            "UPDATE reports SET failures = failures + 1, last_error = ?, recheck_due_at = ? WHERE url = ?",
-            [error, retry_at, url],
+            "UPDATE reports SET failures = failures + 1, last_error = ?, recheck_due_at = ?"
+            " WHERE watch = ? AND url = ?",
+            [error, retry_at, self.watch, url],
         )
 
     def mark_listed(self, entries: Iterable[tuple[str, str, str | None]], now: str) -> None:
         """Remember when (and as what) each known report was last seen on a list page."""
         self.db.conn.executemany(
-            "UPDATE reports SET last_listed_at = ?, list_title = ?, list_date = ? WHERE url = ?",
-            [(now, title, date, url) for url, title, date in entries],
+            "UPDATE reports SET last_listed_at = ?, list_title = ?, list_date = ? WHERE watch = ? AND url = ?",
+            [(now, title, date, self.watch, url) for url, title, date in entries],
         )
 
     def suspect_gone(self, url: str, kind: str, detail: str, now: str) -> None:
         """A first not-found verdict: nothing is announced until the next poll confirms it."""
         self.db.execute(
-            "UPDATE reports SET gone_since = COALESCE(gone_since, ?), gone_kind = ?, gone_detail = ? WHERE url = ?",
-            [now, kind, detail, url],
+            "UPDATE reports SET gone_since = COALESCE(gone_since, ?), gone_kind = ?, gone_detail = ?"
+            " WHERE watch = ? AND url = ?",
+            [now, kind, detail, self.watch, url],
         )
 
     def clear_gone(self, url: str) -> None:
         self.db.execute(
-            "UPDATE reports SET gone_since = NULL, gone_kind = NULL, gone_detail = NULL WHERE url = ?", [url]
+            "UPDATE reports SET gone_since = NULL, gone_kind = NULL, gone_detail = NULL WHERE watch = ? AND url = ?",
+            [self.watch, url],
         )
 
     def set_noise(self, url: str, shapes: frozenset[str]) -> None:
         self.db.execute(
-            "UPDATE reports SET noise = ? WHERE url = ?", [json.dumps(sorted(shapes), ensure_ascii=False), url]
+            "UPDATE reports SET noise = ? WHERE watch = ? AND url = ?",
+            [json.dumps(sorted(shapes), ensure_ascii=False), self.watch, url],
         )

@@ -7,21 +7,26 @@ from sqlite_utils import Database
 
 
 class State:
-    def __init__(self, db: Database) -> None:
+    """One watch's facts, or (``watch`` "") the process's: robots.txt per host, the integrity check."""
+
+    def __init__(self, db: Database, watch: str = "") -> None:
         self.db = db
+        self.watch = watch
 
     def get(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM site_state WHERE key = ?", [key]).fetchone()
+        row = self.db.execute("SELECT value FROM site_state WHERE watch = ? AND key = ?", [self.watch, key]).fetchone()
         return row[0] if row else None
 
     def set(self, key: str, value: str | None, now: str) -> None:
         self.db.execute(
-            "INSERT INTO site_state (key, value, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            [key, value, now],
+            "INSERT INTO site_state (watch, key, value, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (watch, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            [self.watch, key, value, now],
         )
 
     def with_prefix(self, prefix: str) -> dict[str, str]:
         """Every set key that starts with ``prefix``, without it."""
-        rows = self.db.execute("SELECT key, value FROM site_state WHERE key LIKE ?", [prefix + "%"]).fetchall()
+        rows = self.db.execute(
+            "SELECT key, value FROM site_state WHERE watch = ? AND key LIKE ?", [self.watch, prefix + "%"]
+        ).fetchall()
         return {key[len(prefix) :]: value for key, value in rows if value is not None}

@@ -21,39 +21,39 @@ class WalkItem:
 
 
 class WalkItems:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, watch: str) -> None:
         self.db = db
+        self.watch = watch
 
     def add(self, entries: Iterable[tuple[str, str, str | None]], baseline: bool, now: str) -> None:
         """(url, title, date) of listed reports to fetch; one already waiting keeps its history
         (and its baseline flag: a report the baseline listed stays baseline)."""
         self.db.conn.executemany(
-            "INSERT INTO walk_items (url, title, date, listed_at, baseline, next_try_at) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (url) DO UPDATE SET title = excluded.title, date = excluded.date,"
-            " listed_at = excluded.listed_at",
-            [(url, title, date, now, int(baseline), now) for url, title, date in entries],
+            "INSERT INTO walk_items (watch, url, title, date, listed_at, baseline, next_try_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (watch, url) DO UPDATE SET title = excluded.title,"
+            " date = excluded.date, listed_at = excluded.listed_at",
+            [(self.watch, url, title, date, now, int(baseline), now) for url, title, date in entries],
         )
 
     def due(self, now: str) -> list[WalkItem]:
         """Oldest listed first (lists run newest first), so new events come out in publication order."""
         rows = self.db.execute(
-            "SELECT url, title, date, listed_at, baseline, attempts FROM walk_items WHERE next_try_at <= ?"
-            " ORDER BY rowid DESC",
-            [now],
+            "SELECT url, title, date, listed_at, baseline, attempts FROM walk_items"
+            " WHERE watch = ? AND next_try_at <= ? ORDER BY rowid DESC",
+            [self.watch, now],
         ).fetchall()
         return [WalkItem(url, title, date, at, bool(flag), tries) for url, title, date, at, flag, tries in rows]
 
     def is_waiting(self, url: str) -> bool:
-        return self.db.execute("SELECT 1 FROM walk_items WHERE url = ?", [url]).fetchone() is not None
+        sql = "SELECT 1 FROM walk_items WHERE watch = ? AND url = ?"
+        return self.db.execute(sql, [self.watch, url]).fetchone() is not None
 
     def failed(self, url: str, error: str, retry_at: str) -> None:
         self.db.execute(
-            "UPDATE walk_items SET attempts = attempts + 1, last_error = ?, next_try_at = ? WHERE url = ?",
-            [error[:500], retry_at, url],
+            "UPDATE walk_items SET attempts = attempts + 1, last_error = ?, next_try_at = ?"
+            " WHERE watch = ? AND url = ?",
+            [error[:500], retry_at, self.watch, url],
         )
 
     def drop(self, url: str) -> None:
-        self.db.execute("DELETE FROM walk_items WHERE url = ?", [url])
-
-    def count(self) -> int:
-        return self.db.execute("SELECT count(*) FROM walk_items").fetchone()[0]
+        self.db.execute("DELETE FROM walk_items WHERE watch = ? AND url = ?", [self.watch, url])

@@ -51,7 +51,7 @@ def test_relative_paths_are_relative_to_the_file(tmp_path: Path) -> None:
     config = load_config(file)
     assert config.storage.db == tmp_path / "conf" / "data" / "watch.db"
     assert config.site.profile == tmp_path / "conf" / "site.toml"
-    assert config.selectors.body == "#zoom", "the profile is read from beside the config file"
+    assert config.watches[0].selectors.body == "#zoom", "the profile is read from beside the config file"
 
 
 def test_broken_toml_is_one_line(tmp_path: Path) -> None:

@@ -56,11 +56,11 @@ def test_a_declared_field_reaches_archive_exports_hash_diff_and_email(
             }
         )
         archive = open_archive(config, "2026-11-25T08:00:00+00:00")
-        assert poll_cycle(config, archive)[0].new == 23
+        assert poll_cycle(config, archive)[0][0].new == 23
         site = server.site
         edited = site.sections[SECTION][2]
         doc_number[server.url(site.report_path(edited.slug)).rsplit("/", 1)[-1]] = "安人发〔2022〕7号"
-        result, _ = poll_cycle(config, archive)
+        (result,), _ = poll_cycle(config, archive)
         assert result.changed == 1
 
     columns = [c.name for c in archive.db["report_versions"].columns]
@@ -74,8 +74,8 @@ def test_a_declared_field_reaches_archive_exports_hash_diff_and_email(
     write_export(rows, "csv", table)
     assert json.loads(jsonl.getvalue().splitlines()[0])["doc_number"] == "安人发〔2022〕1号"
     header = next(csv.reader(io.StringIO(table.getvalue())))
-    assert header.index("doc_number") == header.index("credits") + 1 and header[-4:] == [
-        "status", "version", "first_seen", "updated_at",
+    assert header.index("doc_number") == header.index("credits") + 1 and header[-6:] == [
+        "status", "version", "first_seen", "updated_at", "watch", "id",
     ]  # fmt: skip
 
     fields = {"title": "t", "text": "x" * 40, "doc_number": "安人发〔2022〕1号"}

@@ -158,8 +158,9 @@ def test_new_changed_removed_reach_each_watcher_once_signed(
     assert new["report"]["title"] == added.title and new["report"]["version"] == 1
     assert set(new["report"]) == {
         "url", "title", "published", "source", "text", "attachments", "credits",
-        "status", "version", "first_seen", "updated_at",
+        "status", "version", "first_seen", "updated_at", "watch", "id",
     }  # fmt: skip
+    assert new["watch"] == {"name": "default", "url": site.url("/"), "section": SECTION}
     assert new["occurred_at"].endswith("+00:00")
     changed = events[1][1]
     assert set(changed["changes"]) == {"text"}

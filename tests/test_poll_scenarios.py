@@ -293,7 +293,7 @@ def test_csv_export_is_utf8_with_json_cells(site_server: FixtureServer, tmp_path
     assert len(rows) == 23
     assert list(rows[0]) == [
         "url", "title", "published", "source", "text", "attachments", "credits",
-        "status", "version", "first_seen", "updated_at",
+        "status", "version", "first_seen", "updated_at", "watch", "id",
     ]  # fmt: skip
     seed = next(r for r in rows if r["title"] == "关于开展扫黑除恶“打伞破网”工作情况的报告")
     assert json.loads(seed["credits"])["reviewer"] == "鲁超"

@@ -155,7 +155,7 @@ def test_crash_while_storing_leaves_old_or_new_state_never_half(served: FixtureS
     assert not crashed.ok and "power cut" in (crashed.error or "")
 
     reopened = Archive(open_db(config.storage.db))
-    assert len(reopened.reports.known()) == 9, "the 10th report was rolled back whole"
+    assert len(reopened.scoped("default").reports.known()) == 9, "the 10th report was rolled back whole"
     versions, events = (
         reopened.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("report_versions", "events")
     )

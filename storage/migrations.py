@@ -1,0 +1,388 @@
+"""The archive's schema, as the migrations that build it: each runs once, in order, with
+sqlite-utils' built-in Migrations, so an archive written by an older release is upgraded
+in place by the first command that writes it. Each schema change bumps the release and
+commits an archive made by the release before it (tests/fixtures, tests/test_upgrade.py).
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("ayrdw-watch")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE reports (
+            url TEXT PRIMARY KEY,
+            status TEXT NOT NULL CHECK (status IN ('active', 'removed')),
+            version INTEGER NOT NULL,
+            content_hash TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            last_fetched_at TEXT NOT NULL,
+            recheck_due_at TEXT NOT NULL,
+            last_listed_at TEXT,
+            list_title TEXT,
+            list_date TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX reports_recheck ON reports (status, recheck_due_at)")
+    db.execute("CREATE INDEX reports_first_seen ON reports (first_seen)")
+    db.execute(
+        """
+        CREATE TABLE report_versions (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL REFERENCES reports (url),
+            version INTEGER NOT NULL,
+            title TEXT,
+            published TEXT,
+            source TEXT,
+            text TEXT NOT NULL,
+            attachments TEXT NOT NULL,
+            credits TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            changed_fields TEXT NOT NULL,
+            stored_at TEXT NOT NULL,
+            poll_id INTEGER,
+            UNIQUE (url, version)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('new', 'changed', 'removed')),
+            url TEXT NOT NULL REFERENCES reports (url),
+            version INTEGER NOT NULL,
+            baseline INTEGER NOT NULL DEFAULT 0,
+            changes TEXT NOT NULL,
+            occurred_at TEXT NOT NULL,
+            poll_id INTEGER
+        )"""
+    )
+    db.execute("CREATE INDEX events_url ON events (url)")
+    db.execute(
+        """
+        CREATE TABLE fetches (
+            id INTEGER PRIMARY KEY,
+            poll_id INTEGER,
+            url TEXT NOT NULL,
+            status INTEGER,
+            bytes INTEGER NOT NULL,
+            seconds REAL NOT NULL,
+            error TEXT,
+            fetched_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX fetches_poll ON fetches (poll_id)")
+    db.execute(
+        """
+        CREATE TABLE polls (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            mode TEXT,
+            pages INTEGER NOT NULL DEFAULT 0,
+            found INTEGER NOT NULL DEFAULT 0,
+            new INTEGER NOT NULL DEFAULT 0,
+            changed INTEGER NOT NULL DEFAULT 0,
+            removed INTEGER NOT NULL DEFAULT 0,
+            failed INTEGER NOT NULL DEFAULT 0,
+            requests INTEGER NOT NULL DEFAULT 0,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            seconds REAL,
+            error TEXT
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE site_state (
+            key TEXT PRIMARY KEY,
+            value TEXT,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+
+
+@migrations()
+def m002_outbox(db: Database) -> None:
+    """Notifications: the serialised event body, the watchers, alerts, and one delivery row
+    per event (or alert) and watcher."""
+    db.execute("ALTER TABLE events ADD COLUMN payload TEXT")
+    db.execute(
+        """
+        CREATE TABLE watchers (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            role TEXT NOT NULL,
+            label TEXT NOT NULL,
+            added_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('trouble', 'recovered')),
+            category TEXT NOT NULL,
+            message TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            occurred_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE deliveries (
+            id TEXT PRIMARY KEY,
+            watcher_id TEXT NOT NULL REFERENCES watchers (id),
+            event_id INTEGER REFERENCES events (id),
+            alert_id INTEGER REFERENCES alerts (id),
+            status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            delivered_at TEXT,
+            created_at TEXT NOT NULL,
+            CHECK ((event_id IS NULL) != (alert_id IS NULL))
+        )"""
+    )
+    db.execute("CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at)")
+
+
+@migrations()
+def m003_walk_items(db: Database) -> None:
+    """Long walks keep what they did: the reports a walk has listed and no poll has stored yet
+    (with whether the baseline listed them), and the polls left 'running' by a crash."""
+    db.execute(
+        """
+        CREATE TABLE walk_items (
+            url TEXT PRIMARY KEY,
+            title TEXT,
+            date TEXT,
+            listed_at TEXT NOT NULL,
+            baseline INTEGER NOT NULL DEFAULT 0,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_try_at TEXT NOT NULL,
+            last_error TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX reports_listed ON reports (status, last_listed_at)")
+
+
+@migrations()
+def m004_restored_and_confirmed(db: Database) -> None:
+    """A removed report that comes back is 'restored' (the events table is rebuilt for its
+    CHECK); a removal carries how it was confirmed; a report remembers a not-found verdict
+    waiting for its confirmation, and the lines of its page that change on every request;
+    a poll counts restores and the fetches that confirmed a change."""
+    db.execute(
+        """
+        CREATE TABLE events_new (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('new', 'changed', 'removed', 'restored')),
+            url TEXT NOT NULL REFERENCES reports (url),
+            version INTEGER NOT NULL,
+            baseline INTEGER NOT NULL DEFAULT 0,
+            changes TEXT NOT NULL,
+            occurred_at TEXT NOT NULL,
+            poll_id INTEGER,
+            payload TEXT,
+            removal TEXT
+        )"""
+    )
+    db.execute(
+        "INSERT INTO events_new (id, kind, url, version, baseline, changes, occurred_at, poll_id, payload)"
+        " SELECT id, kind, url, version, baseline, changes, occurred_at, poll_id, payload FROM events"
+    )
+    db.execute("DROP TABLE events")
+    db.execute("ALTER TABLE events_new RENAME TO events")
+    db.execute("CREATE INDEX events_url ON events (url)")
+    for column in ("gone_since TEXT", "gone_kind TEXT", "gone_detail TEXT", "noise TEXT"):
+        db.execute(f"ALTER TABLE reports ADD COLUMN {column}")
+    db.execute("CREATE INDEX reports_gone ON reports (gone_since) WHERE gone_since IS NOT NULL")
+    for column in ("restored INTEGER NOT NULL DEFAULT 0", "confirms INTEGER NOT NULL DEFAULT 0"):
+        db.execute(f"ALTER TABLE polls ADD COLUMN {column}")
+
+
+# Report columns kept as they are by the watches migration (everything but the url, now beside a watch).
+_REPORT_COLUMNS = (
+    "status", "version", "content_hash", "first_seen", "updated_at", "last_fetched_at", "recheck_due_at",
+    "last_listed_at", "list_title", "list_date", "etag", "last_modified", "failures", "last_error", "gone_since",
+    "gone_kind", "gone_detail", "noise",
+)  # fmt: skip
+_PROCESS_STATE = "key LIKE 'robots%' OR key = 'integrity_checked_at'"  # shared by every watch
+
+
+@migrations()
+def m005_watches(db: Database) -> None:
+    """Watches: every row that belongs to a watch names it, and a report's identity is its watch
+    and its URL, with a stable integer id. Rows already there belong to the watch "default"
+    (renamed to the config's one watch when it opens: jobs/watchers.py); report ids are the
+    rows' old rowids, event ids are kept."""
+    columns = ", ".join(_REPORT_COLUMNS)
+    db.execute(
+        """
+        CREATE TABLE reports_new (
+            id INTEGER PRIMARY KEY,
+            watch TEXT NOT NULL,
+            url TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('active', 'removed')),
+            version INTEGER NOT NULL,
+            content_hash TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            last_fetched_at TEXT NOT NULL,
+            recheck_due_at TEXT NOT NULL,
+            last_listed_at TEXT,
+            list_title TEXT,
+            list_date TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            gone_since TEXT,
+            gone_kind TEXT,
+            gone_detail TEXT,
+            noise TEXT,
+            UNIQUE (watch, url)
+        )"""
+    )
+    db.execute(
+        f"INSERT INTO reports_new (id, watch, url, {columns}) SELECT rowid, 'default', url, {columns} FROM reports"
+    )
+    _versions_by_report(db)
+    _events_by_report(db)
+    db.execute("DROP TABLE reports")
+    db.execute("ALTER TABLE reports_new RENAME TO reports")
+    for index in (
+        "reports_recheck ON reports (watch, status, recheck_due_at)",
+        "reports_first_seen ON reports (watch, first_seen)",
+        "reports_listed ON reports (watch, status, last_listed_at)",
+        "reports_gone ON reports (watch, gone_since) WHERE gone_since IS NOT NULL",
+        "reports_url ON reports (url)",
+    ):
+        db.execute(f"CREATE INDEX {index}")
+    _walk_items_by_watch(db)
+    _state_by_watch(db)
+    db.execute("ALTER TABLE polls ADD COLUMN watch TEXT NOT NULL DEFAULT 'default'")
+    db.execute("CREATE INDEX polls_watch ON polls (watch, id)")
+    db.execute("ALTER TABLE alerts ADD COLUMN watch TEXT")
+    db.execute("UPDATE alerts SET watch = 'default'")
+
+
+def _versions_by_report(db: Database) -> None:
+    """report_versions keyed by the report's id; its field columns (a declared field adds one)
+    are carried over as they are."""
+    fixed = {"id", "url", "version", "content_hash", "changed_fields", "stored_at", "poll_id"}
+    fields = [c.name for c in db["report_versions"].columns if c.name not in fixed]
+    field_sql = "".join(f"[{name}] TEXT, " for name in fields if name not in ("text", "attachments", "credits"))
+    db.execute(
+        f"""
+        CREATE TABLE report_versions_new (
+            id INTEGER PRIMARY KEY,
+            report_id INTEGER NOT NULL REFERENCES reports (id),
+            watch TEXT NOT NULL,
+            url TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            {field_sql}text TEXT NOT NULL,
+            attachments TEXT NOT NULL,
+            credits TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            changed_fields TEXT NOT NULL,
+            stored_at TEXT NOT NULL,
+            poll_id INTEGER,
+            UNIQUE (report_id, version)
+        )"""
+    )
+    names = ", ".join(f"[{name}]" for name in fields)
+    db.execute(
+        f"INSERT INTO report_versions_new (id, report_id, watch, url, version, {names}, content_hash,"
+        f" changed_fields, stored_at, poll_id) SELECT v.id, r.id, r.watch, v.url, v.version,"
+        f" {', '.join(f'v.[{name}]' for name in fields)}, v.content_hash, v.changed_fields, v.stored_at, v.poll_id"
+        " FROM report_versions v JOIN reports_new r ON r.url = v.url"
+    )
+    db.execute("DROP TABLE report_versions")
+    db.execute("ALTER TABLE report_versions_new RENAME TO report_versions")
+    db.execute("CREATE INDEX report_versions_watch ON report_versions (watch, url)")
+
+
+def _events_by_report(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE events_new (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('new', 'changed', 'removed', 'restored')),
+            report_id INTEGER NOT NULL REFERENCES reports (id),
+            watch TEXT NOT NULL,
+            url TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            baseline INTEGER NOT NULL DEFAULT 0,
+            changes TEXT NOT NULL,
+            occurred_at TEXT NOT NULL,
+            poll_id INTEGER,
+            payload TEXT,
+            removal TEXT
+        )"""
+    )
+    db.execute(
+        "INSERT INTO events_new (id, kind, report_id, watch, url, version, baseline, changes, occurred_at, poll_id,"
+        " payload, removal) SELECT e.id, e.kind, r.id, r.watch, e.url, e.version, e.baseline, e.changes,"
+        " e.occurred_at, e.poll_id, e.payload, e.removal FROM events e JOIN reports_new r ON r.url = e.url"
+    )
+    db.execute("DROP TABLE events")
+    db.execute("ALTER TABLE events_new RENAME TO events")
+    db.execute("CREATE INDEX events_report ON events (report_id)")
+    db.execute("CREATE INDEX events_watch ON events (watch, id)")
+
+
+def _walk_items_by_watch(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE walk_items_new (
+            watch TEXT NOT NULL,
+            url TEXT NOT NULL,
+            title TEXT,
+            date TEXT,
+            listed_at TEXT NOT NULL,
+            baseline INTEGER NOT NULL DEFAULT 0,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_try_at TEXT NOT NULL,
+            last_error TEXT,
+            PRIMARY KEY (watch, url)
+        )"""
+    )
+    db.execute(
+        "INSERT INTO walk_items_new SELECT 'default', url, title, date, listed_at, baseline, attempts, next_try_at,"
+        " last_error FROM walk_items ORDER BY rowid"
+    )
+    db.execute("DROP TABLE walk_items")
+    db.execute("ALTER TABLE walk_items_new RENAME TO walk_items")
+
+
+def _state_by_watch(db: Database) -> None:
+    """site_state keyed by watch; robots.txt (per host) and the integrity check stay the
+    process's (watch '')."""
+    db.execute(
+        """
+        CREATE TABLE site_state_new (
+            watch TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (watch, key)
+        )"""
+    )
+    db.execute(
+        f"INSERT INTO site_state_new SELECT CASE WHEN {_PROCESS_STATE} THEN '' ELSE 'default' END, key, value,"
+        " updated_at FROM site_state"
+    )
+    db.execute("DROP TABLE site_state")
+    db.execute("ALTER TABLE site_state_new RENAME TO site_state")
