@@ -13,6 +13,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml README.md schedule.py ./
+COPY domain ./domain
 COPY crawler ./crawler
 COPY jobs ./jobs
 COPY storage ./storage

@@ -84,3 +84,5 @@ class RequestRecord:
     headers: dict[str, str]
     status: int
     bytes_sent: int
+    started: float = 0.0  # time.monotonic() when the request arrived
+    ended: float = 0.0  # and when its answer was ready

@@ -74,6 +74,8 @@ class FixtureSite:
         self.noise = noise
         self.timeout_sleep = 3.0
         self.requests: list[RequestRecord] = []  # answered requests, in order
+        self.in_flight = 0  # requests being answered now
+        self.max_in_flight = 0  # the most answered at once (politeness: one at a time)
         self.stalled: list[str] = []  # paths of "timeout" faults, recorded when the stall begins
         self.sections: dict[str, list[FixtureReport]] = content.build_sections(
             reports_per_section, [s.name for s in SECTIONS]
@@ -241,11 +243,19 @@ class FixtureSite:
         """Answer one request: (status, headers, body). `path` includes the query string."""
         hdrs = {k.lower(): v for k, v in headers.items()}
         method = method.upper()
-        status, out, body = self._respond(method, path, hdrs)
+        started = time.monotonic()
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            status, out, body = self._respond(method, path, hdrs)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
         if method == "HEAD":
             body = b""
         with self._lock:
-            self.requests.append(RequestRecord(method, path, hdrs, status, len(body)))
+            self.requests.append(RequestRecord(method, path, hdrs, status, len(body), started, time.monotonic()))
         return status, out, body
 
     def _respond(self, method: str, path: str, hdrs: dict[str, str]) -> Response:

@@ -113,7 +113,8 @@ class WebhookReceiver:
     ``delay`` seconds pass before each answer; ``status`` is the answer (204 by default);
     ``stop()`` closes the port and ``start()`` opens the same one again."""
 
-    def __init__(self, port: int = 0, delay: float = 0.0, status: int = 204) -> None:
+    def __init__(self, port: int = 0, delay: float = 0.0, status: int = 204, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.port = port
         self.delay = delay
         self.status = status
@@ -124,7 +125,7 @@ class WebhookReceiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
+        return f"http://{self.host}:{self.port}/hook"
 
     def start(self) -> WebhookReceiver:
         outer = self
@@ -150,7 +151,7 @@ class WebhookReceiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server = ThreadingHTTPServer((self.host, self.port), Handler)
         server.daemon_threads = True
         self.port = server.server_address[1]
         self._server = server

@@ -66,3 +66,12 @@ def test_profile_with_a_bad_selector_is_a_config_error(tmp_path: Path) -> None:
     profile.write_text('[selectors]\nbody = "div[["\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"selectors.body is not a valid CSS selector"):
         config_from_dict({"site": {"profile": str(profile)}})
+
+
+def test_the_example_config_of_three_watches_loads() -> None:
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "ayrdw.toml"
+    config = load_config(example, env={"AYRDW_WEBHOOK_SECRET": "x", "AYRDW_SMTP_PASSWORD": "y"})
+    assert [w.name for w in config.watches] == ["anyue-jdgz", "anyue-cwh", "anyue-jw"]
+    assert config.interval(config.watches[1]) == 7200

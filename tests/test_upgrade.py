@@ -10,6 +10,7 @@ the content hash of this release is byte-identical to the one that wrote the arc
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from fixturesite.server import FixtureServer
 from fixturesite.site import FixtureSite
 from storage.db import migrations
 from tests.fixtures.make_archive import HOOK, HOST, LAYOUT, PORT
-from tests.procs import cli
+from tests.procs import WebhookReceiver, cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARCHIVES = sorted(FIXTURES.glob("archive-*.db"))
@@ -55,25 +56,38 @@ def test_there_is_an_archive_of_every_schema_since_0_1_0() -> None:
     assert [p.name for p in ARCHIVES][:2] == ["archive-0.1.0.db", "archive-0.2.0.db"]
 
 
+def write_config(tmp_path: Path, db: Path, watch: str | None) -> Path:
+    """The config the archive was made with: [site], or one [[watch]] of that name."""
+    where = (
+        f'[[watch]]\nname = "{watch}"\nurl = "http://{HOST}:{PORT}/"\nsection = "监督工作"\n'
+        if watch
+        else f'[site]\nurl = "http://{HOST}:{PORT}/"\n'
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[crawl]\ndelay = "0s"\nrecheck = "0s"\n[storage]\ndb = "{db}"\n[notify]\non_baseline = true\n'
+        f'[[watchers]]\nkind = "webhook"\nurl = "{HOOK}"\nsecret = "fixture-secret"\n{where}',
+        encoding="utf-8",
+    )
+    return config
+
+
+@pytest.mark.parametrize("watch", [None, "anyue-jdgz"], ids=["site", "one-named-watch"])
 @pytest.mark.parametrize("archive", ARCHIVES, ids=lambda p: p.stem)
 def test_an_archive_of_an_earlier_release_upgrades_with_nothing_lost_and_nothing_to_announce(
-    archive: Path, tmp_path: Path, fixture_site: FixtureServer
+    archive: Path, watch: str | None, tmp_path: Path, fixture_site: FixtureServer
 ) -> None:
     db = tmp_path / "archive.db"
     shutil.copyfile(archive, db)
     before = snapshot(db)
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[site]\nurl = "http://{HOST}:{PORT}/"\n[crawl]\ndelay = "0s"\nrecheck = "0s"\n'
-        f'[storage]\ndb = "{db}"\n[notify]\non_baseline = true\n[[watchers]]\nkind = "webhook"\nurl = "{HOOK}"\n'
-        'secret = "fixture-secret"\n',
-        encoding="utf-8",
-    )
+    config = write_config(tmp_path, db, watch)
     if migrations.pending(Database(sqlite3.connect(db))):
         old = cli(config, "status")
         assert old.returncode == 1 and "needs upgrading: run ayrdw-watch poll (or run) once" in old.stderr
-    polled = cli(config, "poll")
+    polled = cli(config, "-v", "poll")
     assert polled.returncode == 0, polled.stderr
+    renamed = [line for line in polled.stderr.splitlines() if "are now the watch" in line]
+    assert len(renamed) == (1 if watch else 0), polled.stderr
     summary = polled.stdout.strip().splitlines()[-1]
     assert " new=0 changed=0 " in summary and " removed=0 " in summary, summary
     after = snapshot(db)
@@ -84,3 +98,37 @@ def test_an_archive_of_an_earlier_release_upgrades_with_nothing_lost_and_nothing
     assert len(before["deliveries"]) == len(before["events"]) >= 27, "one pending delivery per event"
     exported = cli(config, "export")
     assert exported.returncode == 0 and len(exported.stdout.splitlines()) == 24
+    assert {json.loads(line)["watch"] for line in exported.stdout.splitlines()} == {watch or "default"}
+    assert cli(config, "status").returncode == 0
+
+
+def test_pending_deliveries_of_an_earlier_release_are_sent_as_they_were_stored(
+    tmp_path: Path, fixture_site: FixtureServer
+) -> None:
+    db = tmp_path / "archive.db"
+    shutil.copyfile(ARCHIVES[0], db)
+    with sqlite3.connect(db) as conn:
+        stored = {pid: payload for pid, payload in conn.execute(
+            "SELECT d.id, e.payload FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.status = 'pending'"
+        )}  # fmt: skip
+    config = write_config(tmp_path, db, "anyue-jdgz")
+    host, port = HOOK.split("//")[1].split("/")[0].split(":")
+    with WebhookReceiver(host=host, port=int(port)) as hook:
+        done = cli(config, "deliver")
+        assert done.returncode == 0, done.stderr
+    got = {r.delivery: r.body for r in hook.received}
+    assert set(got) == set(stored) and len(got) == 27
+    assert all(got[d] == json.loads(stored[d]) for d in got), "byte for byte the payload stored then"
+    assert all("watch" not in body for body in got.values()), "an older payload has no watch: it is sent so"
+
+
+def test_a_message_renders_from_a_payload_of_any_release() -> None:
+    from domain.events import Notice
+    from notify import render
+
+    old = {"event": "report.new", "report": {"url": "http://a.gov.cn/1.html", "title": "关于某事的报告"},
+           "changes": {}, "occurred_at": "2026-11-25T08:00:00+00:00"}  # fmt: skip
+    for data in (old, {**old, "event": "report.removed"}, {"event": "alert.trouble", "occurred_at": "x"}):
+        notice = Notice.from_payload(data)
+        for text in (render.subject(notice, "[p]"), render.text_body(notice), render.html_body(notice)):
+            assert isinstance(text, str) and text
