@@ -35,6 +35,11 @@ from crawler.profile import Selectors
 from domain.report import FIELDS
 from domain.trouble import Problem, ProblemKind
 
+# Bumped with every change of what the extractor returns for a page. A version stored by an
+# older extractor that reads differently now is stored again silently (jobs/reading.py):
+# better extraction is not news. Releases up to 0.4.0 stored extractor 1.
+EXTRACTOR_VERSION = 1
+
 _C = r"\s*[:：]\s*"
 STRONG_DATE_LABEL = re.compile(
     r"(发布时间|发布日期|发文日期|发表时间|公开日期|上网时间|发稿时间|发布于)" + r"\s*[:：]?\s*[\[【(（]?\s*$"

@@ -36,7 +36,7 @@ from domain.watch import Watch
 from jobs.entries import EntryError, check_watches, watch_from_entry, watch_from_site, watcher_from_entry
 from notify.base import CHANNELS, ChannelError, Watcher, channel
 
-VERSION = "0.4.0"
+VERSION = "0.5.0"
 PROJECT_URL = "https://github.com/ayrdw-watch/ayrdw-watch"
 DEFAULT_USER_AGENT = f"ayrdw-watch/{VERSION} (+{PROJECT_URL})"
 CONFIG_ENV = "AYRDW_CONFIG"

@@ -303,9 +303,20 @@ class Poll:
         if known is not None and outcome.noise != known.noise:
             self.archive.reports.set_noise(task.url, outcome.noise)
         if known is not None and known.status == "active" and not outcome.changed:
-            self.archive.reports.touch(task.url, now, due_at, outcome.etag, outcome.last_modified)
+            self.archive.reports.touch(
+                task.url, now, due_at, outcome.etag, outcome.last_modified, outcome.extractor_version
+            )
             if task.purpose == "new":
                 self.archive.walk.drop(task.url)
+            return
+        if known is not None and outcome.reextracted:
+            old = self.archive.reports.current_fields(task.url) or {}
+            self.recorder.reextracted(
+                task.url, fields, content_hash=content_hash(fields), changes=field_changes(old, fields, task.url),
+                now=now, recheck_due_at=due_at, validators=(outcome.etag, outcome.last_modified),
+                listed=task.listed, extractor_version=outcome.extractor_version,
+            )  # fmt: skip
+            self.result.reextracted += 1
             return
         if known is None:
             kind, diff = EventKind.NEW, {}
@@ -320,6 +331,7 @@ class Poll:
         event = self.recorder.version(
             kind, task.url, fields, content_hash=content_hash(fields), changes=diff, now=now, recheck_due_at=due_at,
             validators=(outcome.etag, outcome.last_modified), listed=task.listed, baseline=task.baseline,
+            extractor_version=outcome.extractor_version,
         )  # fmt: skip
         self._count(event)
 

@@ -8,6 +8,9 @@ is believed: the lines that differ between the two fetches are noise (a counter,
 a token inside the body), remembered per report by their shape and left out of every later
 comparison. Whether a page is gone is decided by its answer (crawler.gone), and only for a
 page that yields no report.
+
+A report stored by another extractor (an upgrade) is fetched without validators, so the new
+extractor reads it; what it reads differently is re-extracted, stored without an event.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from crawler import extract as extractor
 from crawler.errors import CrawlError
-from crawler.extract import extract_report
 from crawler.fetch import Fetcher
 from crawler.gone import NotFound, not_found_by_answer, not_found_page
 from crawler.profile import Selectors
@@ -52,6 +55,8 @@ class Extracted:
     noise: frozenset[str] = frozenset()  # the report's noisy line shapes, learnt ones included
     changed: bool | None = None  # against the stored version, noise aside (None: nothing to compare)
     confirmed: bool = False  # a second fetch confirmed what the first one showed
+    extractor_version: int = 0  # the extractor that read it
+    reextracted: bool = False  # differs only because another extractor read it: stored silently
 
     @property
     def fields(self) -> dict[str, Any]:
@@ -108,8 +113,9 @@ class Reader:
 
     def read(self, task: Task) -> Outcome:
         known = task.known
+        current = extractor.EXTRACTOR_VERSION
         try:
-            if task.purpose == "recheck" and known is not None:
+            if task.purpose == "recheck" and known is not None and known.extractor_version == current:
                 page = self.fetcher.get(task.url, etag=known.etag, last_modified=known.last_modified)
             else:
                 page = self.fetcher.get(task.url)
@@ -126,6 +132,8 @@ class Reader:
         old = self.stored_fields(task.url) or {}
         if known.noise and content_hash(fields, known.noise) == content_hash(old, known.noise):
             return _with(first, noise=known.noise, changed=False)
+        if known.extractor_version != current:
+            return _with(first, noise=known.noise, changed=True, reextracted=True)
         return self._confirm(task, first, old)
 
     def _report(self, task: Task, page: Page) -> Outcome:
@@ -134,12 +142,12 @@ class Reader:
             return Gone(task, gone)
         if page.status != 200:
             return Unreadable(task, f"HTTP {page.status}")
-        report = extract_report(page, self.selectors)
+        report = extractor.extract_report(page, self.selectors)
         template = not_found_page(page, report if report.usable else None)
         if template:
             return Gone(task, template)
         if report.usable:
-            return Extracted(task, report, page.etag, page.last_modified)
+            return Extracted(task, report, page.etag, page.last_modified, extractor_version=extractor.EXTRACTOR_VERSION)
         return Unreadable(task, "extraction failed: " + "; ".join(report.blocking_problems or report.problems))
 
     def _confirm(self, task: Task, first: Extracted, old: dict[str, Any]) -> Outcome:

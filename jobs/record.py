@@ -36,15 +36,38 @@ class Recorder:
         validators: tuple[str | None, str | None],
         listed: Listed | None,
         baseline: bool,
+        extractor_version: int,
     ) -> Event:
         """A new version (new, changed, or restored with changes) and its event."""
         with self.archive.transaction():
             stored = self.archive.reports.save_version(
                 url=url, fields=fields, content_hash=content_hash, changed=changes, now=now,
                 recheck_due_at=recheck_due_at, etag=validators[0], last_modified=validators[1], listed=listed,
-                poll_id=self.poll_id,
+                poll_id=self.poll_id, extractor_version=extractor_version,
             )  # fmt: skip
             return self._announce(Event(kind, stored, now, changes, baseline, watch=self.watch))
+
+    def reextracted(
+        self,
+        url: str,
+        fields: dict[str, Any],
+        *,
+        content_hash: str,
+        changes: Mapping[str, Any],
+        now: str,
+        recheck_due_at: str,
+        validators: tuple[str | None, str | None],
+        listed: Listed | None,
+        extractor_version: int,
+    ) -> None:
+        """A version that differs only because a newer extractor read the page: stored, never
+        announced (no event, no delivery); ``history`` shows it as re-extracted."""
+        with self.archive.transaction():
+            self.archive.reports.save_version(
+                url=url, fields=fields, content_hash=content_hash, changed=changes, now=now,
+                recheck_due_at=recheck_due_at, etag=validators[0], last_modified=validators[1], listed=listed,
+                poll_id=self.poll_id, extractor_version=extractor_version, reextracted=True,
+            )  # fmt: skip
 
     def removed(self, url: str, now: str, removal: Mapping[str, Any], baseline: bool = False) -> Event:
         with self.archive.transaction():

@@ -31,6 +31,7 @@ class PollResult:
     removed: int = 0
     failed: int = 0
     confirms: int = 0  # second fetches that confirmed (or dismissed) a change
+    reextracted: int = 0  # versions stored silently because a newer extractor read them differently
     requests: int = 0
     bytes: int = 0
     seconds: float = 0.0
@@ -49,6 +50,8 @@ class PollResult:
             f" changed={self.changed} restored={self.restored} removed={self.removed} failed={self.failed}"
             f" confirms={self.confirms} requests={self.requests} seconds={self.seconds:.1f}"
         )
+        if self.reextracted:
+            line += f" reextracted={self.reextracted}"
         return f"{line} error={self.error}" if self.error else line
 
     def counts(self) -> dict[str, Any]:

@@ -37,6 +37,9 @@ def history_lines(entries: list[dict[str, Any]], versions: list[dict[str, Any]])
             v = by_version[number]
             yield f"version {number}  {at}  {what}"
             yield f"  {v['title']}  ({v['published'] or 'no date'}, {len(v['text'])} characters)"
+        elif kind == "re-extracted":
+            fields, extractor = ", ".join(entry["changed_fields"]), by_version[number]["extractor_version"]
+            yield f"re-extracted {at}  (version {number}, extractor {extractor}: {fields})"
         elif kind == "removed":
             how = f"confirmed by {entry['removal']['confirmed_by']}, " if entry.get("removal") else ""
             yield f"removed    {at}  ({how}was version {number})"
@@ -53,7 +56,8 @@ def diff_lines(versions: list[dict[str, Any]], url: str) -> Iterator[str]:
         return
     new = changed[-1]
     old = next(v for v in versions if v["version"] == new["version"] - 1)
-    yield f"{url}: version {old['version']} -> {new['version']} ({new['stored_at']})"
+    how = ", re-extracted by a newer extractor: not an edit of the page" if new["reextracted"] else ""
+    yield f"{url}: version {old['version']} -> {new['version']} ({new['stored_at']}{how})"
     for name in diff_order():
         if name not in new["changed_fields"]:
             continue

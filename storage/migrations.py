@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
+from storage import rebuild
+
 migrations = Migrations("ayrdw-watch")
 
 
@@ -218,7 +220,6 @@ _REPORT_COLUMNS = (
     "last_listed_at", "list_title", "list_date", "etag", "last_modified", "failures", "last_error", "gone_since",
     "gone_kind", "gone_detail", "noise",
 )  # fmt: skip
-_PROCESS_STATE = "key LIKE 'robots%' OR key = 'integrity_checked_at'"  # shared by every watch
 
 
 @migrations()
@@ -258,8 +259,8 @@ def m005_watches(db: Database) -> None:
     db.execute(
         f"INSERT INTO reports_new (id, watch, url, {columns}) SELECT rowid, 'default', url, {columns} FROM reports"
     )
-    _versions_by_report(db)
-    _events_by_report(db)
+    rebuild.versions_by_report(db)
+    rebuild.events_by_report(db)
     db.execute("DROP TABLE reports")
     db.execute("ALTER TABLE reports_new RENAME TO reports")
     for index in (
@@ -270,119 +271,20 @@ def m005_watches(db: Database) -> None:
         "reports_url ON reports (url)",
     ):
         db.execute(f"CREATE INDEX {index}")
-    _walk_items_by_watch(db)
-    _state_by_watch(db)
+    rebuild.walk_items_by_watch(db)
+    rebuild.state_by_watch(db)
     db.execute("ALTER TABLE polls ADD COLUMN watch TEXT NOT NULL DEFAULT 'default'")
     db.execute("CREATE INDEX polls_watch ON polls (watch, id)")
     db.execute("ALTER TABLE alerts ADD COLUMN watch TEXT")
     db.execute("UPDATE alerts SET watch = 'default'")
 
 
-def _versions_by_report(db: Database) -> None:
-    """report_versions keyed by the report's id; its field columns (a declared field adds one)
-    are carried over as they are."""
-    fixed = {"id", "url", "version", "content_hash", "changed_fields", "stored_at", "poll_id"}
-    fields = [c.name for c in db["report_versions"].columns if c.name not in fixed]
-    field_sql = "".join(f"[{name}] TEXT, " for name in fields if name not in ("text", "attachments", "credits"))
-    db.execute(
-        f"""
-        CREATE TABLE report_versions_new (
-            id INTEGER PRIMARY KEY,
-            report_id INTEGER NOT NULL REFERENCES reports (id),
-            watch TEXT NOT NULL,
-            url TEXT NOT NULL,
-            version INTEGER NOT NULL,
-            {field_sql}text TEXT NOT NULL,
-            attachments TEXT NOT NULL,
-            credits TEXT NOT NULL,
-            content_hash TEXT NOT NULL,
-            changed_fields TEXT NOT NULL,
-            stored_at TEXT NOT NULL,
-            poll_id INTEGER,
-            UNIQUE (report_id, version)
-        )"""
-    )
-    names = ", ".join(f"[{name}]" for name in fields)
-    db.execute(
-        f"INSERT INTO report_versions_new (id, report_id, watch, url, version, {names}, content_hash,"
-        f" changed_fields, stored_at, poll_id) SELECT v.id, r.id, r.watch, v.url, v.version,"
-        f" {', '.join(f'v.[{name}]' for name in fields)}, v.content_hash, v.changed_fields, v.stored_at, v.poll_id"
-        " FROM report_versions v JOIN reports_new r ON r.url = v.url"
-    )
-    db.execute("DROP TABLE report_versions")
-    db.execute("ALTER TABLE report_versions_new RENAME TO report_versions")
-    db.execute("CREATE INDEX report_versions_watch ON report_versions (watch, url)")
-
-
-def _events_by_report(db: Database) -> None:
-    db.execute(
-        """
-        CREATE TABLE events_new (
-            id INTEGER PRIMARY KEY,
-            kind TEXT NOT NULL CHECK (kind IN ('new', 'changed', 'removed', 'restored')),
-            report_id INTEGER NOT NULL REFERENCES reports (id),
-            watch TEXT NOT NULL,
-            url TEXT NOT NULL,
-            version INTEGER NOT NULL,
-            baseline INTEGER NOT NULL DEFAULT 0,
-            changes TEXT NOT NULL,
-            occurred_at TEXT NOT NULL,
-            poll_id INTEGER,
-            payload TEXT,
-            removal TEXT
-        )"""
-    )
-    db.execute(
-        "INSERT INTO events_new (id, kind, report_id, watch, url, version, baseline, changes, occurred_at, poll_id,"
-        " payload, removal) SELECT e.id, e.kind, r.id, r.watch, e.url, e.version, e.baseline, e.changes,"
-        " e.occurred_at, e.poll_id, e.payload, e.removal FROM events e JOIN reports_new r ON r.url = e.url"
-    )
-    db.execute("DROP TABLE events")
-    db.execute("ALTER TABLE events_new RENAME TO events")
-    db.execute("CREATE INDEX events_report ON events (report_id)")
-    db.execute("CREATE INDEX events_watch ON events (watch, id)")
-
-
-def _walk_items_by_watch(db: Database) -> None:
-    db.execute(
-        """
-        CREATE TABLE walk_items_new (
-            watch TEXT NOT NULL,
-            url TEXT NOT NULL,
-            title TEXT,
-            date TEXT,
-            listed_at TEXT NOT NULL,
-            baseline INTEGER NOT NULL DEFAULT 0,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            next_try_at TEXT NOT NULL,
-            last_error TEXT,
-            PRIMARY KEY (watch, url)
-        )"""
-    )
-    db.execute(
-        "INSERT INTO walk_items_new SELECT 'default', url, title, date, listed_at, baseline, attempts, next_try_at,"
-        " last_error FROM walk_items ORDER BY rowid"
-    )
-    db.execute("DROP TABLE walk_items")
-    db.execute("ALTER TABLE walk_items_new RENAME TO walk_items")
-
-
-def _state_by_watch(db: Database) -> None:
-    """site_state keyed by watch; robots.txt (per host) and the integrity check stay the
-    process's (watch '')."""
-    db.execute(
-        """
-        CREATE TABLE site_state_new (
-            watch TEXT NOT NULL,
-            key TEXT NOT NULL,
-            value TEXT,
-            updated_at TEXT NOT NULL,
-            PRIMARY KEY (watch, key)
-        )"""
-    )
-    db.execute(
-        f"INSERT INTO site_state_new SELECT CASE WHEN {_PROCESS_STATE} THEN '' ELSE 'default' END, key, value,"
-        " updated_at FROM site_state"
-    )
-    db.execute("DROP TABLE site_state")
-    db.execute("ALTER TABLE site_state_new RENAME TO site_state")
+@migrations()
+def m006_extractor_version(db: Database) -> None:
+    """Each version names the extractor that produced it (everything stored so far: extractor 1),
+    and a version stored because a newer extractor read the page differently is marked
+    re-extracted: it was never announced. A poll counts those."""
+    db.execute("ALTER TABLE report_versions ADD COLUMN extractor_version INTEGER NOT NULL DEFAULT 1")
+    db.execute("ALTER TABLE report_versions ADD COLUMN reextracted INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE reports ADD COLUMN extractor_version INTEGER NOT NULL DEFAULT 1")
+    db.execute("ALTER TABLE polls ADD COLUMN reextracted INTEGER NOT NULL DEFAULT 0")

@@ -50,6 +50,8 @@ class Queries:
                 "version": row["version"],
                 "stored_at": row["stored_at"],
                 "changed_fields": json.loads(row["changed_fields"]),
+                "extractor_version": row.get("extractor_version", 1),
+                "reextracted": bool(row.get("reextracted")),
                 **fields_of(row),
             }
             for row in rows
@@ -92,12 +94,13 @@ class Queries:
     def history(self, url: str, watch: str | None = None) -> list[dict[str, Any]]:
         """Versions, removals and restores in the order they happened: the events' order (times are
         kept to the second), a version where the event that brought it stands, and a version no
-        event brought where its time puts it."""
+        event brought (one re-extracted by a newer extractor) where its time puts it."""
         versions = {v["version"]: v for v in self.versions(url, watch)}
 
         def version_entry(number: int) -> dict[str, Any]:
             v = versions[number]
-            return {"kind": "version", "at": v["stored_at"], "version": number, "changed_fields": v["changed_fields"]}
+            kind = "re-extracted" if v["reextracted"] else "version"
+            return {"kind": kind, "at": v["stored_at"], "version": number, "changed_fields": v["changed_fields"]}
 
         entries: list[dict[str, Any]] = []
         shown: set[int] = set()

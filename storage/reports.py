@@ -36,11 +36,12 @@ class KnownReport:
     gone_kind: str | None = None
     gone_detail: str | None = None
     noise: frozenset[str] = frozenset()  # shapes of its lines that change on every request
+    extractor_version: int = 1  # the extractor that produced its current version
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> KnownReport:
-        *head, noise = row
-        return cls(*head, noise=frozenset(json.loads(noise)) if noise else frozenset())
+        *head, noise, extractor = row
+        return cls(*head, noise=frozenset(json.loads(noise)) if noise else frozenset(), extractor_version=extractor)
 
 
 def fields_of(row: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +57,7 @@ class Reports:
 
     _KNOWN_SQL = (
         "SELECT url, status, version, content_hash, last_fetched_at, recheck_due_at, etag, last_modified,"
-        " last_listed_at, gone_since, gone_kind, gone_detail, noise FROM reports WHERE watch = ?"
+        " last_listed_at, gone_since, gone_kind, gone_detail, noise, extractor_version FROM reports WHERE watch = ?"
     )
 
     def __init__(self, db: Database, watch: str) -> None:
@@ -152,9 +153,11 @@ class Reports:
         last_modified: str | None,
         listed: Listed | None,
         poll_id: int | None,
+        extractor_version: int,
+        reextracted: bool = False,
     ) -> StoredReport:
-        """A new version of a report (first sight, an edit, or back after removal). Run it in the
-        caller's transaction, with the event that announces it."""
+        """A new version of a report (first sight, an edit, back after removal, or read anew by a
+        newer extractor). Run it in the caller's transaction, with the event that announces it."""
         row = self.db.execute(
             "SELECT id, version, first_seen FROM reports WHERE watch = ? AND url = ?", [self.watch, url]
         ).fetchone()
@@ -164,6 +167,7 @@ class Reports:
             "first_seen": row[2] if row else now, "updated_at": now, "last_fetched_at": now,
             "recheck_due_at": recheck_due_at, "etag": etag, "last_modified": last_modified, "failures": 0,
             "last_error": None, "gone_since": None, "gone_kind": None, "gone_detail": None,
+            "extractor_version": extractor_version,
         }  # fmt: skip
         if listed is not None:
             report.update(list_title=listed[0], list_date=listed[1], last_listed_at=listed[2])
@@ -184,6 +188,8 @@ class Reports:
                 "changed_fields": json.dumps(sorted(changed), ensure_ascii=False),
                 "stored_at": now,
                 "poll_id": poll_id,
+                "extractor_version": extractor_version,
+                "reextracted": int(reextracted),
             }
         )
         return StoredReport(url, fields, "active", version, report["first_seen"], now, self.watch, report_id)
@@ -213,14 +219,22 @@ class Reports:
         return self.stored(url)
 
     def touch(
-        self, url: str, now: str, recheck_due_at: str, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        now: str,
+        recheck_due_at: str,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        extractor_version: int | None = None,
     ) -> None:
-        """Fetched again, nothing changed: only the schedule and validators move."""
+        """Fetched again, nothing changed: only the schedule and validators move (and the
+        extractor, when a newer one read the page the same)."""
         self.db.execute(
             "UPDATE reports SET last_fetched_at = ?, recheck_due_at = ?, etag = COALESCE(?, etag),"
             " last_modified = COALESCE(?, last_modified), failures = 0, last_error = NULL, gone_since = NULL,"
-            " gone_kind = NULL, gone_detail = NULL WHERE watch = ? AND url = ?",
-            [now, recheck_due_at, etag, last_modified, self.watch, url],
+            " gone_kind = NULL, gone_detail = NULL, extractor_version = COALESCE(?, extractor_version)"
+            " WHERE watch = ? AND url = ?",
+            [now, recheck_due_at, etag, last_modified, extractor_version, self.watch, url],
         )
 
     def record_failure(self, url: str, error: str, now: str, retry_at: str) -> None:

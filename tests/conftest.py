@@ -57,6 +57,21 @@ class CliResult:
 
 
 @pytest.fixture
+def archive_site() -> Iterator[FixtureServer]:
+    """The fixture site where the archives of tests/fixtures point (a fixed loopback address)."""
+    from fixturesite.server import FixtureServer
+    from fixturesite.site import FixtureSite
+    from tests.fixtures.make_archive import HOST, LAYOUT, PORT
+
+    try:
+        server = FixtureServer(FixtureSite(LAYOUT), HOST, PORT).start()
+    except OSError as exc:
+        pytest.fail(f"cannot serve the fixture site at {HOST}:{PORT}, where the archives point: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def run_cli(tmp_path: Path):
     """Run the real command line in a subprocess, as a user would."""
 

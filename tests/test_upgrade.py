@@ -13,16 +13,14 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
 
 from fixturesite.server import FixtureServer
-from fixturesite.site import FixtureSite
 from storage.db import migrations
-from tests.fixtures.make_archive import HOOK, HOST, LAYOUT, PORT
+from tests.fixtures.make_archive import HOOK, HOST, PORT
 from tests.procs import WebhookReceiver, cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -34,17 +32,6 @@ KEPT = {
     "events": "SELECT id, kind, url, version, baseline, changes, occurred_at, payload FROM events ORDER BY id",
     "deliveries": "SELECT id, watcher_id, event_id, status FROM deliveries ORDER BY id",
 }
-
-
-@pytest.fixture(scope="module")
-def fixture_site() -> Iterator[FixtureServer]:
-    """The unchanged fixture site, where the archives' report URLs point."""
-    try:
-        server = FixtureServer(FixtureSite(LAYOUT), HOST, PORT).start()
-    except OSError as exc:
-        pytest.fail(f"cannot serve the fixture site at {HOST}:{PORT}, where the archives point: {exc}")
-    yield server
-    server.stop()
 
 
 def snapshot(db: Path) -> dict[str, list[tuple]]:
@@ -75,7 +62,7 @@ def write_config(tmp_path: Path, db: Path, watch: str | None) -> Path:
 @pytest.mark.parametrize("watch", [None, "anyue-jdgz"], ids=["site", "one-named-watch"])
 @pytest.mark.parametrize("archive", ARCHIVES, ids=lambda p: p.stem)
 def test_an_archive_of_an_earlier_release_upgrades_with_nothing_lost_and_nothing_to_announce(
-    archive: Path, watch: str | None, tmp_path: Path, fixture_site: FixtureServer
+    archive: Path, watch: str | None, tmp_path: Path, archive_site: FixtureServer
 ) -> None:
     db = tmp_path / "archive.db"
     shutil.copyfile(archive, db)
@@ -103,7 +90,7 @@ def test_an_archive_of_an_earlier_release_upgrades_with_nothing_lost_and_nothing
 
 
 def test_pending_deliveries_of_an_earlier_release_are_sent_as_they_were_stored(
-    tmp_path: Path, fixture_site: FixtureServer
+    tmp_path: Path, archive_site: FixtureServer
 ) -> None:
     db = tmp_path / "archive.db"
     shutil.copyfile(ARCHIVES[0], db)
