@@ -44,6 +44,8 @@ def attachments(
         if urlsplit(url).scheme.lower() not in ("http", "https"):
             continue  # file:, data:, javascript:, mailto: ... never stored, never sent
         name = collapse(a.text(deep=True)) or collapse(a.attributes.get("title") or "")
+        if not name and a.css_first("img") is None and not _is_document(href):
+            continue  # nothing to click: an empty anchor a template left (…/undefined.undefined)
         name = name or urlsplit(url).path.rsplit("/", 1)[-1]
         found.setdefault(url, Attachment(name, url))
     return list(found.values())

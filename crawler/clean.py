@@ -1,6 +1,6 @@
 """Text normalisation shared by extraction and change detection.
 
-``collapse`` / ``squeeze_cjk`` make stored text tidy while keeping the page's own
+``collapse`` / ``join_lines`` make stored text tidy while keeping the page's own
 characters (full-width brackets stay full-width). Comparing two versions is another
 job, with its own normalisation (NFKC): domain/change.py.
 
@@ -28,12 +28,22 @@ def collapse(text: str) -> str:
     return " ".join(text.split())  # str.split() knows U+3000, U+00A0 and the U+2000 spaces
 
 
-def squeeze_cjk(text: str) -> str:
-    """Collapse whitespace and drop it between two CJK characters ("鲁 超" -> "鲁超").
+def join_lines(lines: list[str]) -> str:
+    """Lines of one heading as one line: a break between two Chinese characters is no space
+    (a title broken over lines), any other break is one; spaces inside a line stay."""
+    joined = ""
+    for line in (collapse(line) for line in lines):
+        if not line:
+            continue
+        if joined and not (_CJK_END.search(joined) and _CJK_START.match(line)):
+            joined += " "
+        joined += line
+    return joined
 
-    Titles broken over lines and labels padded for justification carry such gaps.
-    """
-    return _CJK_GAP.sub("", collapse(text))
+
+_WIDE = rf"{_CJK}\u2014\u2015\u2018-\u201f\u2026\u00b7"  # and the dashes, quotes and dots Chinese uses
+_CJK_END = re.compile(rf"[{_WIDE}]$")
+_CJK_START = re.compile(rf"[{_WIDE}]")
 
 
 def remove_spaces(text: str) -> str:
@@ -43,19 +53,30 @@ def remove_spaces(text: str) -> str:
 # -- page chrome as lines of text -------------------------------------------------------------------
 _COLON = r"\s*[:：]"
 BREADCRUMB = re.compile(r"^(您现在的位置|您当前的位置|当前位置|您的位置|所在位置|现在位置|位置)\s*[:：]")
-PRINT_CLOSE = re.compile(
-    r"^[\[【（(]?\s*(打印本稿|打印本页|打印此文|打印|关闭本页|关闭窗口|关闭|返回顶部|返回|收藏|分享到?|保存)\s*[\]】）)]?"
-    r"(\s*[\[【（(]?\s*(打印本稿|打印本页|打印此文|打印|关闭本页|关闭窗口|关闭|返回顶部|返回|收藏|分享到?|保存)\s*[\]】）)]?)*$"
+_TOOL = (
+    r"打印本稿|打印本页|打印此文|打印|关闭本页|关闭窗口|关闭|返回顶部|返回|收藏本页|加入收藏|收藏|分享到|分享|保存本页|保存"
+    r"|我要纠错|纠错|复制链接|字号|字体|默认|大|中|小|微信|微博|QQ空间"
 )
+# A run of toolbar words and nothing else: 打印|关闭, 【打印】【关闭】, [打印本页] [关闭窗口], 分享到：微信 微博.
+PRINT_CLOSE = re.compile(rf"^(?:[\s\[\]【】()（）:：|｜/·]*(?:{_TOOL}))+[\s\[\]【】()（）:：|｜/·]*$")
+_TOOL_CORE = re.compile(r"打印|关闭|返回|收藏|分享|保存|字号|字体|纠错|复制链接")
 FONT_SIZE = re.compile(r"(字号|字体)\s*[:：]?\s*[\[【]?\s*[大中小]\s*[\]】]?\s*[\[【]?\s*[大中小]")
 COUNTER = re.compile(
     r"(浏览次数|浏览量|点击数|点击量|点击率|阅读次数|阅读量|访问量|访问次数|浏览|点击|阅读)\s*[:：]\s*\d*"
 )
 PREV_NEXT = re.compile(r"^(上一篇|下一篇|上一条|下一条|上一页|下一页|上篇|下篇)\s*[:：]?")
+# A footer is told by where it is (after the report's last prose) and a mark only footers carry;
+# 主办单位, 联系电话, 地址 alone are words a notice uses in its own text.
 FOOTER = re.compile(
     r"(Copyright|版权所有|ICP备|ICP证|公网安备|网站标识码|技术支持|主办单位|承办单位|All Rights Reserved"
     r"|不得转载|分辨率|建议使用|网站地图|联系我们)",
     re.I,
+)
+STRONG_FOOTER = re.compile(r"(Copyright|©|版权所有|ICP备|ICP证|公网安备|网站标识码|技术支持|All Rights Reserved)", re.I)
+# Blocks that follow a report: related links, comments, sharing.
+AFTER_BODY = re.compile(
+    r"^[【\[]?\s*(相关链接|相关文章|相关新闻|相关阅读|相关稿件|关联稿件|相关文件|推荐阅读|延伸阅读|热点新闻|发表评论"
+    r"|网友评论|我要评论|我要留言|评论|分享到|扫一扫)"
 )
 TODAY = re.compile(r"(今天是|今日)\s*[:：]?\s*\d{4}\s*年.*(星期|周)")
 META_LABEL = re.compile(
@@ -63,7 +84,7 @@ META_LABEL = re.compile(
     r"|发布机构|作者|索引号|文号|发文字号|主题分类|成文日期|公开方式|公开范围|有效期|主题词|名称|字号)" + _COLON
 )
 CREDIT_LABEL = re.compile(r"^[（(]?\s*(供稿|责任编辑|编辑|审核|终审|校对|审校|撰稿)" + _COLON)
-ATTACHMENTS = re.compile(r"^(相关附件|附件下载|附件)\s*[:：]?")
+ATTACHMENTS = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\d+[、.])?\s*(相关附件|附件下载|附件)\s*[:：]?")
 SCAN_QR = re.compile(r"(扫一扫|手机打开|微信扫)")
 
 
@@ -95,7 +116,7 @@ def is_chrome_line(line: str) -> bool:
     """Lines that are page furniture wherever they appear."""
     return bool(
         BREADCRUMB.match(line)
-        or PRINT_CLOSE.match(line)
+        or (len(line) <= 80 and PRINT_CLOSE.match(line) is not None and _TOOL_CORE.search(line) is not None)
         or FONT_SIZE.search(line)
         or PREV_NEXT.match(line)
         or TODAY.search(line)
