@@ -10,6 +10,9 @@ Markers seen in the wild (see the design notes):
     创宇盾     365cyd.com in the body
     知道创宇   /ks-waf-error.png in the body
     wzws       wzws_cid cookie, redirect to a wzwschallenge URL
+    any        a 200 page that is little more than a script setting ``document.cookie`` and
+               reloading ("JS cookie"): when the cookie is string literals (joined with ``+`` at
+               most) the fetcher keeps it and asks once more; no script is ever evaluated
 """
 
 from __future__ import annotations
@@ -35,6 +38,11 @@ _COOKIE_MARKERS = (
     ("wzws_cid", "wzws"),
 )
 CHALLENGE_STATUSES = {202, 412, 521}
+JS_COOKIE = "JS cookie"
+_LITERAL = r"(?:\"[^\"\\\n]*\"|'[^'\\\n]*')"
+_COOKIE_ASSIGNMENT = re.compile(r"document\.cookie\s*=")
+_LITERAL_COOKIE = re.compile(rf"document\.cookie\s*=\s*({_LITERAL}(?:\s*\+\s*{_LITERAL})*)\s*(?:[;\n}}<]|$)")
+_RELOAD = re.compile(r"location\.reload|location\.replace|location\.href\s*=|location\s*=|location\.assign")
 
 
 def _tiny_script_page(body: str) -> bool:
@@ -64,6 +72,20 @@ def detect_challenge(status: int, server: str, cookies: Iterable[str], body: str
             waf = waf or name
     if tiny and (waf or status in CHALLENGE_STATUSES):
         return waf or "unknown WAF"
+    if tiny and _COOKIE_ASSIGNMENT.search(body) and _RELOAD.search(body):
+        return JS_COOKIE
     if status == 521 and waf:
         return waf
     return None
+
+
+def literal_cookie(body: str) -> tuple[str, str] | None:
+    """(name, value) of the cookie a challenge page sets with string literals only
+    (``document.cookie = "clr" + "=" + "a1b2; path=/"``); None when it is computed."""
+    m = _LITERAL_COOKIE.search(body)
+    if m is None:
+        return None
+    text = "".join(part[1:-1] for part in re.findall(_LITERAL, m.group(1)))
+    pair = text.split(";", 1)[0]
+    name, sep, value = pair.partition("=")
+    return (name.strip(), value.strip()) if sep and name.strip() else None

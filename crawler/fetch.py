@@ -15,6 +15,7 @@ rules hold for every request the project makes to the site.
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import threading
 import time
 import zlib
@@ -26,7 +27,7 @@ import httpx
 from protego import Protego
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from crawler.challenge import detect_challenge
+from crawler.challenge import JS_COOKIE, detect_challenge, literal_cookie
 from crawler.charset import decode_html
 from crawler.errors import BlockedError, FetchError, Interrupted, OffSiteError, RobotsDisallowed, TooLargeError
 from crawler.hosts import HostGate, HostGates
@@ -89,6 +90,17 @@ def same_site(host_a: str, host_b: str) -> bool:
         return host[4:] if host.startswith("www.") else host
 
     return bare(host_a) == bare(host_b)
+
+
+def private(host: str) -> bool:
+    """A loopback, private or link-local address (or localhost): never reached from a link."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback or address.is_link_local
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -161,14 +173,16 @@ class Fetcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Page:
+    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None, listed: bool = False) -> Page:
         """Fetch one HTML page. Returns the final Page for 2xx, 304 and 4xx (callers read
-        ``status``); raises FetchError after retries, BlockedError on a challenge page."""
+        ``status``); raises FetchError after retries, BlockedError on a challenge page.
+        A page of another site is fetched only when the site's list links to it (``listed``),
+        and never at a private address the site itself is not at."""
         url = url.split("#", 1)[0]
         host = urlsplit(url).hostname or ""
         if self.site_host is None:
             self.site_host = host
-        if not same_site(host, self.site_host):
+        if not same_site(host, self.site_host) and not (listed and private(host) <= private(self.site_host)):
             raise OffSiteError(f"{url}: not on the site ({self.site_host})", url)
         self._check_robots(url)
         headers = {}
@@ -176,12 +190,17 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        current, redirected = url, False
-        for _ in range(self.settings.max_redirects + 1):
+        current, redirected, asked_again = url, False, False
+        for _ in range(self.settings.max_redirects + 2):
             response, body = self._request_with_retries(current, headers)
+            waf = self._challenge_of(response, body)
+            if waf and not asked_again and self._keep_challenge_cookies(current, response, body):
+                asked_again = True  # the same URL once more, with what the challenge set, after the delay
+                continue
+            if waf:
+                raise self._blocked(current, response, body, waf, asked_again)
             location = response.headers.get("location")
             if response.status_code in (301, 302, 303, 307, 308) and location:
-                self._raise_if_challenge(current, response, body)
                 target = urljoin(current, location).split("#", 1)[0]
                 if not redirect_allowed(current, target):
                     raise OffSiteError(f"{url}: redirected off the site, to another origin ({target})", url)
@@ -351,13 +370,25 @@ class Fetcher:
             response.headers.get("location", ""),
         )
 
-    def _raise_if_challenge(self, url: str, response: httpx.Response, body: bytes) -> None:
-        waf = self._challenge_of(response, body)
-        if waf:
-            raise BlockedError(f"{url}: challenge page ({waf}, HTTP {response.status_code})", url, waf)
+    def _keep_challenge_cookies(self, url: str, response: httpx.Response, body: bytes) -> bool:
+        """Whether a challenge gave something to send back: cookies in its headers (kept by the
+        client already) or one its script sets with string literals, kept here for the host
+        as a browser would after running the script. No script is ever run."""
+        cookie = literal_cookie(body[:30_000].decode("utf-8", "replace"))
+        if cookie is not None:
+            self._client.cookies.set(cookie[0], cookie[1], domain=urlsplit(url).hostname or "", path="/")
+        return cookie is not None or bool(response.headers.get_list("set-cookie"))
+
+    @staticmethod
+    def _blocked(url: str, response: httpx.Response, body: bytes, waf: str, asked_again: bool) -> BlockedError:
+        how = ""
+        if asked_again:
+            how = "; still there when asked again with the cookies it set"
+        elif waf == JS_COOKIE and literal_cookie(body[:30_000].decode("utf-8", "replace")) is None:
+            how = "; its cookie is computed by a script, which is never run"
+        return BlockedError(f"{url}: challenge page ({waf}, HTTP {response.status_code}{how})", url, waf)
 
     def _page(self, url: str, final: str, response: httpx.Response, body: bytes, redirected: bool) -> Page:
-        self._raise_if_challenge(final, response, body)
         status = response.status_code
         if status >= 500:
             raise FetchError(f"{final}: HTTP {status}", final, status)

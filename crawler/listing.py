@@ -71,7 +71,7 @@ def parse_listing(page: Page, item_selector: str | None = None, prefer: str | No
         items, container = _heuristic_items(tree, page.final_url, pager_pages, prefer)
     problems = []
     if not items:
-        if any(marker in page.text for marker in _SCRIPT_LISTS):
+        if any(marker in page.text for marker in _SCRIPT_LISTS) or _commented_list(page.text):
             problems.append(Problem("items loaded by script: the page has no item markup", ProblemKind.ITEMS_BY_SCRIPT))
         else:
             problems.append(Problem("no items found on the list page", ProblemKind.NO_ITEMS))
@@ -79,6 +79,18 @@ def parse_listing(page: Page, item_selector: str | None = None, prefer: str | No
         problems.append(Problem("no dates found next to the items", ProblemKind.NO_ITEM_DATES))
     next_pages = tuple(p for p in pager.next_pages if same_site(_host(p), _host(page.final_url)))
     return Listing(page.final_url, tuple(items), next_pages, pager.total_pages, tuple(problems), container)
+
+
+def _commented_list(html: str) -> bool:
+    """Items kept inside an HTML comment (a template's sample rows) while a script draws the
+    list the browser shows."""
+    return any(
+        len(_LINK.findall(comment)) >= 3 and len(DATE_RE.findall(comment)) >= 3 for comment in _COMMENT.findall(html)
+    )
+
+
+_COMMENT = re.compile(r"<!--(.*?)-->", re.S)
+_LINK = re.compile(r"<a\s[^>]*href", re.I)
 
 
 def _host(url: str) -> str:
@@ -112,8 +124,8 @@ def _heuristic_items(
         grand = container.parent
         key = (grand.mem_id if grand is not None else 0, container.tag, _classes(container), row.tag)
         group = groups.setdefault(key, _Group(container=container))
-        previous = group.rows.get(row.mem_id)
-        if previous is None or len(anchor_title(previous[1])) < len(title):
+        previous = group.rows.get(row.mem_id)  # a row's first link is its title, unless a later one
+        if previous is None or 2 * len(anchor_title(previous[1])) < len(title):  # says far more
             group.rows[row.mem_id] = (row, a)
     best, best_score = None, 0.0
     for group in groups.values():
@@ -144,9 +156,12 @@ def _row_of(a: LexborNode, counts: dict[int, dict[str, int]]) -> LexborNode:
             break
         tags = counts.get(parent.mem_id)
         if tags is None:
-            tags = {}
+            tags, hrefs = {}, set()
             for child in parent.iter(include_text=False):
                 tags[child.tag] = tags.get(child.tag, 0) + 1
+                if child.tag == "a":
+                    hrefs.add(child.attributes.get("href"))
+            tags["a"] = len(hrefs)  # a title link and its source link to one report are one item
             counts[parent.mem_id] = tags
         if tags.get(node.tag, 0) >= 2:
             return node
@@ -239,9 +254,15 @@ def anchor_title(a: LexborNode) -> str:
         parts.append(text or "")
     visible = _BULLET.sub("", collapse("".join(parts)))
     full = collapse(a.attributes.get("title") or "")
-    if full and (not visible or _is_cut(visible, full)):
+    if full and (not visible or _is_cut(visible, full) or _has_tag_before(visible, full)):
         return full
     return visible
+
+
+def _has_tag_before(visible: str, full: str) -> bool:
+    """A type tag shown before the title inside the link ("政务信息 棉花种植…" titled "棉花种植…")."""
+    shown, title = remove_spaces(visible), remove_spaces(full)
+    return shown.endswith(title) and 0 < len(shown) - len(title) <= 8
 
 
 def _is_cut(visible: str, full: str) -> bool:
@@ -263,8 +284,8 @@ def _entries(rows: list[tuple[LexborNode, LexborNode]], base: str, pager_pages: 
     entries: dict[str, ListingEntry] = {}
     for row, a in rows:
         url = urljoin(base, (a.attributes.get("href") or "").strip()).split("#", 1)[0]
-        if url in pager_pages or url == base or not same_site(_host(url), _host(base)):
-            continue
+        if url in pager_pages or url == base or urlsplit(url).scheme not in ("http", "https"):
+            continue  # an item may live on another site (a city's list of its counties' reports)
         if url not in entries:
             entries[url] = ListingEntry(anchor_title(a), url, _row_date(row, a))
     return list(entries.values())

@@ -33,6 +33,7 @@ _CREATE_PAGE = re.compile(r"createPageHTML\(([^)]*)\)")
 _COUNT_PAGE = re.compile(r"\b(?:countPage|totalPage|pageCount|totalPages)\s*=\s*(\d+)", re.I)
 # A number standing alone in a pager: not "共3页", "第2页", "23条" or "1/3".
 _PAGER_NUMBER = re.compile(r"(?<![\d共第/])(?<![共第/] )(\d+)(?!\d)(?! ?[条页/])")
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _CURRENT_PAGE = re.compile(r"\b(?:currentPage|curPage|pageIndex)\s*=\s*(\d+)", re.I)
 
 
@@ -67,8 +68,8 @@ def numbered_links(tree: LexborHTMLParser, html: str, url: str) -> PagerInfo | N
         text, href = remove_spaces(a.text(deep=True)), a.attributes.get("href")
         if text.isdigit() and len(text) < 5 and _usable_href(href):
             numbered.append((int(text), urljoin(url, href.strip()), a))
-    if not numbered:
-        return None
+    if not numbered or all(1900 <= n <= 2100 for n, _, _ in numbered):
+        return None  # none, or years (a 2008 2009 … archive menu), not page numbers
     current = _current_in_pager(numbered[0][2])
     pages = [u for n, u, _ in sorted(numbered, key=lambda t: t[0]) if current is None or n > current]
     return PagerInfo(tuple(dict.fromkeys(pages)))
@@ -86,6 +87,21 @@ def _current_in_pager(anchor: LexborNode) -> int | None:
         if bare and len(text) < 300:
             return int(bare[0])
         pager = pager.parent
+    return None
+
+
+def script_pager(tree: LexborHTMLParser, html: str, url: str) -> PagerInfo | None:
+    """A pager whose links all run a script (``href="javascript:;"``, a search page): no URL to
+    follow, but its highest page number is the total."""
+    for nxt in tree.css("a[href]"):
+        if remove_spaces(nxt.text(deep=True)) not in NEXT_TEXTS or _usable_href(nxt.attributes.get("href")):
+            continue
+        pager = nxt.parent
+        if pager is None:
+            continue
+        numbers = [int(t) for t in (remove_spaces(a.text(deep=True)) for a in pager.css("a")) if t.isdigit()]
+        if len(numbers) >= 2 and max(numbers) < 100_000:
+            return PagerInfo((), max(numbers))
     return None
 
 
@@ -134,6 +150,7 @@ def trs_count_page(tree: LexborHTMLParser, html: str, url: str) -> PagerInfo | N
 STRATEGIES: dict[str, Strategy] = {
     "next-link": next_link,
     "numbered-links": numbered_links,
+    "script-pager": script_pager,
     "total-text": total_text,
     "trs-createPageHTML": trs_create_page_html,
     "trs-countPage": trs_count_page,
@@ -145,8 +162,9 @@ def find_pages(tree: LexborHTMLParser, html: str, url: str) -> PagerInfo:
     pages: dict[str, None] = {}
     totals = []
     current = url.split("#", 1)[0]
+    live = _COMMENT.sub("", html) if "<!--" in html else html  # a pager call commented out is no pager
     for strategy in STRATEGIES.values():
-        info = strategy(tree, html, url)
+        info = strategy(tree, live, url)
         if info is None:
             continue
         for page in info.next_pages:

@@ -3,7 +3,8 @@
 Breadth-first over the pages each list page points to, never the same page
 twice, never off the site, at most ``max_pages`` per call; a page that adds no new
 item is not followed further (sites that answer every page number with page 1
-would otherwise be walked to the cap).
+would otherwise be walked to the cap). A list page that shows no item is read once
+more, after the polite delay, before the walk gives up on it.
 
 Where the walk stands is a :class:`WalkCursor`, plain data a caller can save
 between polls: a walk stopped (SIGTERM, a 503, a crash) resumes at the page it had
@@ -113,6 +114,9 @@ def walk_pages(
         if page.not_modified:
             return WalkResult((), (page.final_url,), False, None, (), True, (etag, last_modified), 304)
         listing = parse_listing(page, item_selector, prefer=cursor.container)
+        if not listing.items:  # a page the walk expected items of: a passing fault is given one more try
+            page = walk.fetch(fetcher, url, (None, None), first) or page
+            listing = parse_listing(page, item_selector, prefer=cursor.container)
         walk.problems.extend(p.about(page.final_url) for p in listing.problems)
         if not listing.items:
             break

@@ -34,8 +34,6 @@ BLOCKING = frozenset(
         ProblemKind.TOO_DEEP,
     }
 )
-# Kinds of an empty list page worth one more try (a challenge passes, a script-drawn list loads).
-RETRYABLE_LIST = frozenset({ProblemKind.CHALLENGE, ProblemKind.NO_ITEMS, ProblemKind.ITEMS_BY_SCRIPT})
 
 
 class Problem(str):

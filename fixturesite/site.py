@@ -88,6 +88,7 @@ class FixtureSite:
         self._docids: dict[int, str] = {}
         self._gone: dict[str, str] = {}
         self._faults: list[_Fault] = []
+        self._cookie_challenges: dict[str, tuple[str, str]] = {}  # path prefix -> (cookie value, kind)
         self._views: dict[str, int] = {}
         self._stamps: dict[str, tuple[str, int]] = {}
         self._created = int(time.time())
@@ -211,16 +212,30 @@ class FixtureSite:
     # --- faults ------------------------------------------------------------------------------------------
 
     def fail(self, path_prefix: str, status: int | str = 503, times: int = 1) -> None:
-        """The next `times` requests whose path starts with the prefix answer `status` ("timeout": stall)."""
-        if status != "timeout" and not isinstance(status, int):
-            raise ValueError("status must be an int or 'timeout'")
+        """The next `times` requests whose path starts with the prefix answer `status` ("timeout": stall;
+        "empty": HTTP 200 and a page with nothing in it, as a site in the middle of a deploy)."""
+        if status not in ("timeout", "empty") and not isinstance(status, int):
+            raise ValueError("status must be an int, 'timeout' or 'empty'")
         with self._lock:
             self._faults.append(_Fault(path_prefix, status, times))
 
     def clear_faults(self) -> None:
-        """The site is healthy again: pending faults are dropped."""
+        """The site is healthy again: pending faults and cookie challenges are dropped."""
         with self._lock:
             self._faults = []
+            self._cookie_challenges = {}
+
+    def cookie_challenge(self, path_prefix: str, kind: str = "literal") -> str:
+        """Requests under the prefix that lack the cookie ``ayrdw_clr`` get HTTP 200 and a tiny
+        page whose script sets it and reloads, as a WAF does. ``kind``: "literal" (the cookie is
+        string literals), "computed" (from the clock), "unrelenting" (literal, but the page never
+        lets anyone in). Returns the cookie's value."""
+        if kind not in ("literal", "computed", "unrelenting"):
+            raise ValueError("kind must be 'literal', 'computed' or 'unrelenting'")
+        token = secrets.token_hex(8)
+        with self._lock:
+            self._cookie_challenges[path_prefix] = (token, kind)
+        return token
 
     @property
     def challenge(self) -> str | None:
@@ -267,6 +282,9 @@ class FixtureSite:
                     if fault.status == "timeout":
                         stall = True
                         break
+                    if fault.status == "empty":
+                        body = b'<html><head><title></title></head><body><div class="list"></div></body></html>'
+                        return 200, {"Content-Type": "text/html", "Content-Length": str(len(body))}, body
                     return self._fault_response(int(fault.status))
             self._faults = [f for f in self._faults if f.remaining > 0]
         if stall:
@@ -275,6 +293,10 @@ class FixtureSite:
             time.sleep(self.timeout_sleep)
         if self._challenge:
             return self._challenge_response(self._challenge)
+        for prefix, (token, kind) in list(self._cookie_challenges.items()):
+            let_in = kind != "unrelenting" and f"ayrdw_clr={token}" in hdrs.get("cookie", "")
+            if path.startswith(prefix) and not let_in:
+                return self._cookie_challenge_response(token, kind == "computed")
         if method not in ("GET", "HEAD"):
             return (
                 405,
@@ -467,6 +489,12 @@ class FixtureSite:
             "Set-Cookie": cookie,
         }
         return status, out, data
+
+    @staticmethod
+    def _cookie_challenge_response(token: str, computed: bool) -> Response:
+        value = '"ayrdw_clr=" + (+new Date())' if computed else f'"ayrdw" + "_clr=" + "{token}" + "; path=/"'
+        body = f"<html><head><script>document.cookie = {value};\nlocation.reload();</script></head></html>".encode()
+        return 200, {"Server": "nginx", "Content-Type": "text/html", "Content-Length": str(len(body))}, body
 
     # --- registration ----------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from crawler.fetch import Fetcher
 from crawler.models import Listing
 from crawler.walk import WalkCursor, WalkResult, walk_pages, walk_section
 from domain.times import iso, precise
-from domain.trouble import RETRYABLE_LIST, ProblemKind, Trouble
+from domain.trouble import ProblemKind, Trouble
 from domain.watch import Watch
 from jobs.config import Config
 from jobs.progress import Progress
@@ -112,8 +112,8 @@ class ListWalk:
         return walk
 
     def _walk_with_retries(self, cursor: WalkCursor) -> WalkResult:
-        """A fresh walk's first page: a challenge or an empty list is tried once more; a
-        remembered list URL that is gone is discovered again."""
+        """A fresh walk; a remembered list URL that is gone is discovered again. (A challenge or an
+        empty list page is asked once more by the fetcher and the walk themselves.)"""
         remembered = self._list_remembered
         for attempt in range(2):
             walk = self._walk_from(cursor)
@@ -122,8 +122,6 @@ class ListWalk:
             if attempt == 0 and remembered and walk.first_status in (404, 410):
                 cursor.queue = [self._discover()]
                 remembered = False
-                continue
-            if attempt == 0 and _retryable(walk):
                 continue
             break
         return walk
@@ -154,7 +152,6 @@ class ListWalk:
             last = listing.items[-1].url
             return not (self.archive.reports.is_known(last) or self.archive.walk.is_waiting(last))
 
-        conditional = True
         for attempt in range(2):
             walk = walk_section(
                 self.fetcher,
@@ -162,16 +159,13 @@ class ListWalk:
                 max_pages=self.config.crawl.max_list_pages,
                 item_selector=self.watch.selectors.list_item,
                 keep_going=keep_going,
-                etag=self.archive.state.get("list_etag") if conditional else None,
-                last_modified=self.archive.state.get("list_last_modified") if conditional else None,
+                etag=self.archive.state.get("list_etag"),
+                last_modified=self.archive.state.get("list_last_modified"),
             )
             if walk.not_modified or walk.items:
                 break
             if attempt == 0 and walk.first_status in (404, 410) and remembered:
                 list_url, remembered = self._discover(), False
-                continue
-            if attempt == 0 and _retryable(walk):
-                conditional = False
                 continue
             break
         self.result.pages, self.result.found = len(walk.pages), len(walk.items)
@@ -227,7 +221,3 @@ class ListWalk:
 
 def _trouble_of(walk: WalkResult) -> Trouble | None:
     return Trouble.CHALLENGE if any(p.kind is ProblemKind.CHALLENGE for p in walk.problems) else None
-
-
-def _retryable(walk: WalkResult) -> bool:
-    return any(p.kind in RETRYABLE_LIST for p in walk.problems)

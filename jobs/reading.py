@@ -116,9 +116,9 @@ class Reader:
         current = extractor.EXTRACTOR_VERSION
         try:
             if task.purpose == "recheck" and known is not None and known.extractor_version == current:
-                page = self.fetcher.get(task.url, etag=known.etag, last_modified=known.last_modified)
+                page = self.fetcher.get(task.url, etag=known.etag, last_modified=known.last_modified, listed=True)
             else:
-                page = self.fetcher.get(task.url)
+                page = self.fetcher.get(task.url, listed=True)
         except CrawlError as exc:
             return Unreadable(task, str(exc))
         if page.not_modified:
@@ -155,7 +155,7 @@ class Reader:
         stored version in both is a change."""
         self.confirms += 1
         try:
-            page = self.fetcher.get(task.url)
+            page = self.fetcher.get(task.url, listed=True)
         except CrawlError as exc:
             return Unreadable(task, f"the change could not be confirmed: {exc}")
         second = self._report(task, page)

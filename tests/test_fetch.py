@@ -10,7 +10,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from crawler.errors import BlockedError, FetchError, OffSiteError, RobotsDisallowed, TooLargeError
-from crawler.fetch import Fetcher, FetchSettings
+from crawler.fetch import Fetcher, FetchSettings, private
 
 HTML = "<html><body><p>安岳县人大常委会 监督工作</p></body></html>"
 
@@ -142,14 +142,36 @@ def test_conditional_request_gets_304(httpserver: HTTPServer, fetcher: Fetcher) 
         (200, {}, '<html><body><img src="/ks-waf-error.png"></body></html>', "知道创宇"),
     ],
 )
-def test_challenge_pages_are_recognised_not_retried(
+def test_challenge_pages_are_recognised_and_asked_again_only_with_a_cookie_to_send(
     httpserver: HTTPServer, fetcher: Fetcher, status: int, headers: dict, body: str, waf: str
 ) -> None:
     httpserver.expect_request("/p").respond_with_data(body, status=status, headers=headers, content_type="text/html")
     with pytest.raises(BlockedError, match="challenge page") as err:
         fetcher.get(httpserver.url_for("/p"))
     assert err.value.waf == waf
-    assert sum(1 for r, _ in httpserver.log if r.path == "/p") == 1
+    asked = sum(1 for r, _ in httpserver.log if r.path == "/p")
+    assert asked == (2 if "Set-Cookie" in headers else 1), "once more with the cookie it set, never more"
+    if asked == 2:
+        assert "__jsluid_h=abc" in httpserver.log[-1][0].headers.get("Cookie", "")
+        assert "still there when asked again with the cookies it set" in str(err.value)
+
+
+def test_a_page_of_another_site_is_read_only_when_the_list_links_to_it(
+    httpserver: HTTPServer, fetcher: Fetcher
+) -> None:
+    httpserver.expect_request("/").respond_with_data(HTML, content_type="text/html")
+    httpserver.expect_request("/county/1.html").respond_with_data(HTML, content_type="text/html")
+    fetcher.get(httpserver.url_for("/"))  # the watched site: localhost
+    other = httpserver.url_for("/county/1.html").replace("localhost", "127.0.0.1")
+    with pytest.raises(OffSiteError, match="not on the site"):
+        fetcher.get(other)
+    assert fetcher.get(other, listed=True).status == 200
+
+
+def test_private_addresses_are_told_apart() -> None:
+    assert private("127.0.0.1") and private("10.1.2.3") and private("192.168.0.1") and private("localhost")
+    assert private("169.254.169.254") and private("::1")
+    assert not private("www.ayrdw.gov.cn") and not private("8.8.8.8")
 
 
 def test_a_real_page_behind_safedog_is_not_a_challenge(httpserver: HTTPServer, fetcher: Fetcher) -> None:

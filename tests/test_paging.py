@@ -9,6 +9,7 @@ from crawler.paging import (
     find_pages,
     next_link,
     numbered_links,
+    script_pager,
     total_text,
     trs_count_page,
     trs_create_page_html,
@@ -36,6 +37,22 @@ def test_numbered_links_give_the_pages_after_the_current_one() -> None:
     middle = '<body><div><a href="list_1.html">1</a> 2 <a href="list_3.html">3</a></div></body>'
     assert [p.rsplit("/", 1)[-1] for p in run(numbered_links, middle).next_pages] == ["list_3.html"]
     assert run(numbered_links, "<body><a href='a.html'>第二十届</a></body>") is None
+    years = '<body><div class="nf"><a href="c1/list.html">2008</a> <a href="c2/list.html">2009</a></div></body>'
+    assert run(numbered_links, years) is None, "an archive menu of years is not a pager"
+
+
+def test_a_pager_of_script_links_gives_the_total_and_no_page() -> None:
+    html = (
+        '<body><div class="pager"><a href="javascript:;">上一页</a><a href="javascript:;">1</a>'
+        '<a href="javascript:;">2</a><span>...</span><a href="javascript:;">1000</a>'
+        '<a href="javascript:;" class="next">下一页</a></div></body>'
+    )
+    info = run(script_pager, html)
+    assert info is not None and info.total_pages == 1000 and info.next_pages == ()
+    assert (
+        run(script_pager, '<body><div><a href="index_1.html">下一页</a><a href="index_1.html">2</a></div></body>')
+        is None
+    )
 
 
 def test_total_text_reads_the_page_count_in_its_forms() -> None:
@@ -69,4 +86,11 @@ def test_find_pages_merges_every_strategy_without_the_page_itself() -> None:
     info = find_pages(parse(html), html, BASE)
     assert [p.rsplit("/", 1)[-1] for p in info.next_pages] == ["index_1.html", "index_2.html"]
     assert info.total_pages == 3
-    assert set(STRATEGIES) == {"next-link", "numbered-links", "total-text", "trs-createPageHTML", "trs-countPage"}
+    assert set(STRATEGIES) == {
+        "next-link", "numbered-links", "script-pager", "total-text", "trs-createPageHTML", "trs-countPage"
+    }  # fmt: skip
+
+
+def test_a_pager_script_inside_an_html_comment_is_no_pager() -> None:
+    html = "<body><ul><!-- <li>x</li><script>createPageHTML('page_div', 10, 1, 'list', 'shtml', 200);</script> -->"
+    assert find_pages(parse(html), html, BASE).next_pages == ()

@@ -17,12 +17,7 @@ import pytest
 from tests.corpus import ARTICLE_CHECKS, LIST_CHECKS, TRUTHS, run_check, truth_of
 
 # (page, check) -> why it fails today.
-KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("gansu-jyt-wjtz-list", "items"): "items inside an HTML comment, filled by script: not reported as script-loaded",
-    ("gansu-jyt-wjtz-list", "next"): "navigation links are taken for further list pages",
-    ("jiujiang-search-list", "items"): "search-result items (label span + title link, 发布时间：) are not found",
-    ("jiujiang-search-list", "next"): "a javascript:; pager's last page number (1000) is not read",
-}
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
 def cases(kind: str, checks: tuple[str, ...]) -> list:
