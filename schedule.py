@@ -16,13 +16,14 @@ from typing import Any
 
 import click
 
+from crawler.profile import Selectors
 from domain.times import iso, utcnow
 from jobs.app import EXIT_FAILED, EXIT_USAGE, App, Failed, command_errors
 from jobs.config import VERSION, ConfigError, http_url
 from jobs.cycle import poll_cycle
 from jobs.deliver import deliver_pass, find_watcher, ping_all
 from jobs.export import write_export
-from jobs.inspect import extract_one, find_list, list_page
+from jobs.inspect import extract_file, extract_one, find_list, list_page
 from jobs.logs import setup_logging
 from jobs.service import Service
 from jobs.show import diff_lines, history_lines, poll_lines
@@ -37,6 +38,10 @@ def _url_argument(ctx: click.Context, param: click.Parameter, value: str) -> str
         return http_url(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+def _optional_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    return None if value is None else _url_argument(ctx, param, value)
 
 
 def _dump(data: Any) -> None:
@@ -72,18 +77,43 @@ ONE_WATCH = click.option("--watch", "watch_name", metavar="NAME", help="Only thi
 
 
 @cli.command()
-@click.argument("url", callback=_url_argument)
+@click.argument("url", required=False, callback=_optional_url)
+@click.option("--file", "files", multiple=True, metavar="PATH", help="A saved page to read instead (repeatable).")
+@click.option("--url", "urls", multiple=True, metavar="URL", help="Where the i-th --file was saved from.")
 @pass_app
 @command_errors
-def extract(app: App, url: str) -> None:
-    """Fetch one report page and print its fields as JSON (stores nothing).
+def extract(app: App, url: str | None, files: tuple[str, ...], urls: tuple[str, ...]) -> None:
+    """Fetch one report page and print its fields as JSON (stores nothing); or, with --file,
+    read saved pages without fetching and print one JSON object per file (JSON Lines).
 
-    Exit 1 when the page is not a usable report (see "problems")."""
+    Exit 1 when a page is not a usable report (see "problems")."""
+    if files:
+        _extract_files(app, url, files, urls)
+        return
+    if url is None or urls:
+        raise click.UsageError("give a report URL, or --file PATH (with --url URL for it)")
     with app.fetcher(url) as fetcher:
         data, failure = extract_one(fetcher, url, app.selectors_for(url))
     _dump(data)
     if failure:
         raise Failed(failure)
+
+
+def _extract_files(app: App, url: str | None, files: tuple[str, ...], urls: tuple[str, ...]) -> None:
+    if url is not None:
+        raise click.UsageError("give a URL or --file, not both (--url says where a file was saved from)")
+    if len(urls) > len(files):
+        raise click.UsageError(f"{len(urls)} --url for {len(files)} --file: the i-th --url belongs to the i-th --file")
+    failures = []
+    for i, path in enumerate(files):
+        page_url = _url_argument(click.get_current_context(), None, urls[i]) if i < len(urls) else None
+        selectors = app.selectors_for(page_url) if page_url else Selectors()
+        data, failure = extract_file(path, page_url, selectors)
+        click.echo(json.dumps(data, ensure_ascii=False))
+        if failure:
+            failures.append(failure)
+    if failures:
+        raise Failed("; ".join(failures) if len(failures) < 4 else f"{len(failures)} of {len(files)} files not usable")
 
 
 @cli.command()

@@ -4,14 +4,16 @@ prints and, when the page is not usable, why."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from crawler.charset import decode_html
 from crawler.discover import locate_section
 from crawler.errors import BlockedError
 from crawler.extract import extract_report
 from crawler.fetch import Fetcher
 from crawler.listing import parse_listing
-from crawler.models import Report
+from crawler.models import Page, Report
 from crawler.profile import Selectors
 from crawler.walk import walk_section
 from domain.trouble import Problem, ProblemKind
@@ -35,6 +37,22 @@ def extract_one(fetcher: Fetcher, url: str, selectors: Selectors) -> tuple[dict[
     report = extract_report(page, selectors)
     failure = None if report.usable else f"{url}: not a usable report ({'; '.join(report.problems)})"
     return report.as_dict(), failure
+
+
+def extract_file(path: str, url: str | None, selectors: Selectors) -> tuple[dict[str, Any], str | None]:
+    """A saved page's report, without fetching: its bytes decoded as a fetched page's are,
+    minus the header (BOM, then <meta>, then a guess). Without ``url`` relative links are
+    dropped (nothing to resolve them against). ``"file"`` first, ``"url"`` null when not given."""
+    try:
+        body = Path(path).read_bytes()
+    except OSError as exc:
+        why = f"cannot read the file ({exc.strerror or exc})"
+        return {"file": path, "url": url, "problems": [why]}, f"{path}: {why}"
+    text, _ = decode_html(body, None)
+    report = extract_report(Page(url=url or "", final_url=url or "", status=200, text=text), selectors)
+    data = {"file": path, **report.as_dict(), "url": url}
+    failure = None if report.usable else f"{path}: not a usable report ({'; '.join(report.problems)})"
+    return data, failure
 
 
 def list_page(
