@@ -228,7 +228,9 @@ def extraction(runs: int = 5) -> None:
                 "body": sum(bodies) / len(chosen),
             }
         RESULTS["extraction"]["tools"][name] = {"pages_per_second": spread(rates), "accuracy": accuracy}
-    print(f"\n2. Extraction: {len(pages)} pages (69 fixture report pages of 3 layouts, 5 real articles)")
+    real = sum(1 for p in pages if p["kind"] == "real")
+    fixture = len(pages) - real
+    print(f"\n2. Extraction: {len(pages)} pages ({fixture} fixture report pages of 3 layouts, {real} real articles)")
     print(f"   {'tool':<14} {'pages/s':>24} {'title fix/real':>16} {'date fix/real':>16} {'body fix/real':>16}")
     tools_results = RESULTS["extraction"]["tools"]
     for name, r in tools_results.items():
@@ -242,6 +244,19 @@ def extraction(runs: int = 5) -> None:
         )
         RESULTS["extraction"]["speed_ratio"] = ratio
         print(f"   speed ratio ayrdw-watch / trafilatura: {ratio:.1f}x (target >= 10x)")
+
+
+def corpus_checks() -> None:
+    """The regression checks of tests/realpages, on the pages tuned on and, apart, on the pages
+    held out (nobody tunes on them: their figure is the honest one)."""
+    from tests.corpus import score
+
+    RESULTS["corpus"] = {"tuned": score(held_out=False), "held_out": score(held_out=True)}
+    print("\n2b. Real-page field checks (title, date, source, credits, attachments, first/last paragraph,")
+    print("    chrome; items and next page of lists), as tests/test_realpages.py runs them")
+    for name, result in RESULTS["corpus"].items():
+        print(f"   {name:<9} {result['passed']}/{result['checks']} = {result['accuracy']:.1%}  failing: "
+              f"{', '.join(result['failed']) or 'none'}")  # fmt: skip
 
 
 # -- 3. cost against archive size ---------------------------------------------------------------------
@@ -454,6 +469,7 @@ def main() -> None:
     print(f"ayrdw-watch benchmarks ({os.cpu_count()} cores, Python {sys.version.split()[0]}); median [min-max]")
     requests_per_poll()
     extraction()
+    corpus_checks()
     archive_size()
     memory()
     RESULTS["seconds"] = time.monotonic() - started
