@@ -9,90 +9,74 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-
-from selectolax.lexbor import LexborNode
+from functools import lru_cache
 
 from crawler import clean
-from crawler.clean import collapse, remove_spaces
+from crawler.clean import remove_spaces
 from crawler.dates import DATE_RE
-from crawler.dom import with_block_inside, with_link_inside
 from crawler.labels import CREDITS, Meaning, fields_in
+from crawler.layout import Block, Layout
 
-_PARAGRAPH_TAGS = "p, div, td, li, section, article, blockquote, pre, center, font, span, dd, h4, h5, h6, strong"
 # A closing attribution under the prose: （万载县统计局）, (县监察委员会供稿).
 _ATTRIBUTION = re.compile(r"^[（(][^（()）。，,；;]{2,30}[）)]$")
 
 
-def find_body(root: LexborNode) -> LexborNode | None:
-    """The element that directly holds the most paragraph text.
+def find_body(layout: Layout) -> int | None:
+    """The block that holds the most paragraph text (its index in ``layout.blocks``).
 
-    Each paragraph-like leaf (no block inside) credits its text, links and chrome
-    lines excluded, to its parent; text nodes count for the element they sit in.
-    The winner is the element whose own paragraphs carry the most text, which is
-    the article body rather than the page wrapper around it; widened to its parent
-    when the editor split the body (an introduction beside an inner container).
+    Each line's prose (furniture, link text and bare dates count nothing) is credited to
+    the block that holds it directly; a paragraph (a block with no block inside) credits
+    its prose to its enclosing block too. The winner is the block whose own lines and
+    paragraphs carry the most prose, which is the article body rather than the page
+    wrapper around it; widened to its parent when the editor split the body (an
+    introduction beside an inner container).
     """
-    scores: dict[int, float] = {}
-    nodes: dict[int, LexborNode] = {}
-    lengths: dict[str, int] = {}  # the same text is measured as a node's own and its parent's
-
-    def prose(text: str) -> int:
-        if text not in lengths:
-            lengths[text] = prose_length(text)
-        return lengths[text]
-
-    containers = with_block_inside(root)
-    linked = with_link_inside(root)
-    for node in root.css(_PARAGRAPH_TAGS):
-        node_id = node.mem_id
-        direct = node.text(deep=False)  # its direct text: <td>line<br>line</td>
-        own = prose(direct)
-        if own:
-            scores[node_id] = scores.get(node_id, 0) + own
-            nodes[node_id] = node
-        if node_id in containers:
-            continue
-        parent = node.parent
-        if parent is None:
-            continue
-        deep = node.text(deep=True)
-        length = own if deep == direct else prose(deep)
-        if length and node_id in linked:
-            length -= sum(len(remove_spaces(a.text(deep=True))) for a in node.css("a"))
-        if length > 0:
-            scores[parent.mem_id] = scores.get(parent.mem_id, 0) + length
-            nodes[parent.mem_id] = parent
-    if not scores:
-        return None
-    best = max(scores, key=lambda k: scores[k])  # first maximum: outer element on a tie
-    return _widened(nodes[best], scores, root) if scores[best] >= 10 else None
+    blocks, owners = layout.blocks, layout.owners
+    own = [0] * len(blocks)
+    headings = {i for i, block in enumerate(blocks) if block.tag in ("h1", "h2", "h3")}  # titles, not prose
+    for i, line in enumerate(layout.lines):
+        prose = prose_length(line, layout.link_chars[i]) if owners[i] not in headings else 0
+        if prose:
+            own[owners[i]] += prose
+    score = own[:]
+    for i, block in enumerate(blocks):
+        if block.leaf and own[i] and block.parent >= 0:
+            score[block.parent] += own[i]
+    best = max(range(len(blocks)), key=lambda i: (score[i], own[i]))
+    return _widened(layout, best, score) if score[best] >= 10 else None
 
 
-def _widened(body: LexborNode, scores: dict[int, float], root: LexborNode) -> LexborNode:
+def _widened(layout: Layout, body: int, score: list[int]) -> int:
     """The body's parent when what the parent adds is its own paragraphs of prose (TRS_Editor
     holding an introduction <p>, then a <div> with the rest), up to three levels."""
+    blocks, lines = layout.blocks, layout.lines
+
+    def size(block: Block) -> int:
+        return sum(len(line) - line.count(" ") for line in lines[block.start : block.end])
+
     for _ in range(3):
-        parent = body.parent
-        if parent is None or parent.mem_id == root.mem_id:
+        parent = blocks[body].parent
+        if parent <= 0 or score[parent] < 40:  # none, the page's <body>, or no prose of its own
             break
-        own = scores.get(parent.mem_id, 0)
-        added = len(remove_spaces(parent.text(deep=True))) - len(remove_spaces(body.text(deep=True)))
-        if own < 20 or own < 0.7 * added:
+        if score[parent] < 0.7 * (size(blocks[parent]) - size(blocks[body])):
             break
         body = parent
     return body
 
 
-def prose_length(text: str) -> int:
-    """Characters of prose: furniture lines and bare dates (list-box dates) count nothing."""
-    line = collapse(text)
-    if not line:
+@lru_cache(maxsize=16384)  # a site's menus, meta and footer lines repeat on every page of it
+def prose_length(line: str, link_chars: int = 0) -> int:
+    """Characters of prose in a line: link text, furniture lines and bare dates count nothing."""
+    chars = len(line) - line.count(" ") - link_chars
+    if chars <= 0:
         return 0
     if len(line) > 200:  # furniture is short; a long line is prose
-        return len(line) - line.count(" ")
+        return chars
     if is_furniture(line):
         return 0
-    return len(remove_spaces(DATE_RE.sub("", line)))
+    if "19" in line or "20" in line:
+        chars -= len(line) - len(DATE_RE.sub("", line))
+    return max(chars, 0)
 
 
 def is_furniture(line: str) -> bool:
@@ -117,7 +101,7 @@ def clean_body_lines(lines: Sequence[str], title: str | None, attachment_names: 
     start = len(head_lines(lines, title))
     body: list[str] = []
     for line in lines[start:]:
-        if clean.is_chrome_line(line) or (clean.is_meta_line(line) and not body):
+        if clean.is_chrome_line(line) or (not body and clean.is_meta_line(line)):
             continue
         body.append(line)
     body = body[: _tail_start(body)]
@@ -147,9 +131,9 @@ def head_lines(lines: Sequence[str], title: str | None) -> list[str]:
 def _tail_start(body: list[str]) -> int:
     """Where what follows the report starts: the first line that opens such a block (credits,
     附件, prev/next, related links, a footer mark, a label line) with no prose after it."""
-    last_prose = max((i for i, line in enumerate(body) if _is_prose(line)), default=-1)
-    for i in range(1, len(body)):
-        if i > last_prose and _opens_tail(body[i]):
+    last_prose = next((i for i in range(len(body) - 1, -1, -1) if _is_prose(body[i])), -1)
+    for i in range(max(1, last_prose + 1), len(body)):
+        if _opens_tail(body[i]):
             while i - 1 > max(last_prose, 0) and clean.is_footer_line(body[i - 1]) and _is_footer_start(body[i]):
                 i -= 1  # 主办单位：… just above 版权所有: the footer's first line
             return i

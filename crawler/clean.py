@@ -90,7 +90,7 @@ SCAN_QR = re.compile(r"(扫一扫|手机打开|微信扫)")
 
 # Every furniture pattern above needs one of these words; prose without them is prose.
 _FURNITURE_HINT = re.compile(
-    r"位置|打印|关闭|返回|收藏|分享|保存|字号|字体|上一|下一|上篇|下篇|浏览|点击|阅读|访问|今天|今日|扫一扫|手机|微信"
+    r"位置|打印|关闭|返回|收藏|分享|保存|字号|字体|纠错|复制链接|上一|下一|上篇|下篇|浏览|点击|阅读|访问|今天|今日|扫一扫|手机|微信"
     r"|Copyright|版权|ICP|公网安备|标识码|技术支持|主办|承办|Rights|转载|分辨率|建议使用|网站地图|联系我们"
     r"|时间|日期|来源|机构|作者|索引号|文号|分类|公开|有效期|主题词|名称|供稿|编辑|审核|终审|校对|审校|撰稿|附件",
     re.I,
@@ -104,7 +104,7 @@ def might_be_furniture(line: str) -> bool:
 
 def is_meta_line(line: str) -> bool:
     """A field line (发布时间：… 来源：…), not prose: short, and starts with or holds labels."""
-    if len(line) > 120:
+    if len(line) > 120 or ("：" not in line and ":" not in line):
         return False
     labels = META_LABEL.findall(line)
     if not labels:
@@ -113,15 +113,19 @@ def is_meta_line(line: str) -> bool:
 
 
 def is_chrome_line(line: str) -> bool:
-    """Lines that are page furniture wherever they appear."""
-    return bool(
-        BREADCRUMB.match(line)
-        or (len(line) <= 80 and PRINT_CLOSE.match(line) is not None and _TOOL_CORE.search(line) is not None)
-        or FONT_SIZE.search(line)
-        or PREV_NEXT.match(line)
-        or TODAY.search(line)
-        or (len(line) < 40 and COUNTER.fullmatch(line.strip()))
-        or (len(line) < 40 and SCAN_QR.search(line))
+    """Lines that are page furniture wherever they appear (short: a long line is prose)."""
+    return (
+        len(line) <= 200
+        and might_be_furniture(line)
+        and bool(
+            BREADCRUMB.match(line)
+            or (len(line) <= 80 and PRINT_CLOSE.match(line) is not None and _TOOL_CORE.search(line) is not None)
+            or FONT_SIZE.search(line)
+            or PREV_NEXT.match(line)
+            or TODAY.search(line)
+            or (len(line) < 40 and COUNTER.fullmatch(line.strip()))
+            or (len(line) < 40 and SCAN_QR.search(line))
+        )
     )
 
 

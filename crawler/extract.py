@@ -22,6 +22,7 @@ from crawler.dates import DATE_RE, parse_date
 from crawler.dom import HEADINGS, MARK_END, MARK_START, lines_of, parse, strip_invisible, text_of
 from crawler.errors import MarkupTooDeep
 from crawler.labels import CREDITS, DATES, Meaning, clean_value, credit_value, fields_in
+from crawler.layout import read_layout
 from crawler.models import CREDIT_KEYS, MIN_BODY_CHARS, Page, Report
 from crawler.profile import Selectors
 from domain.report import FIELDS
@@ -30,7 +31,8 @@ from domain.trouble import Problem, ProblemKind
 # Bumped with every change of what the extractor returns for a page. A version stored by an
 # older extractor that reads differently now is stored again silently (jobs/reading.py):
 # better extraction is not news. Releases up to 0.4.0 stored extractor 1.
-EXTRACTOR_VERSION = 2
+EXTRACTOR_VERSION = 3
+BEFORE_WINDOW, AFTER_WINDOW = 60, 100  # lines above and below the body where fields are looked for
 
 # A date label written without a colon: 发布时间 2021-03-08.
 _BARE_DATE_LABEL = re.compile(
@@ -51,7 +53,7 @@ def extract_report(page: Page, selectors: Selectors | None = None) -> Report:
         return Report.unusable(page.final_url, Problem(str(exc), ProblemKind.TOO_DEEP))
     meta = _meta_tags(tree)
     title_tag = text_of(tree.css_first("title"))
-    strip_invisible(tree)
+    strip_invisible(tree, page.text)
     for selector in sel.remove:
         for node in tree.css(selector):
             node.decompose()
@@ -59,8 +61,17 @@ def extract_report(page: Page, selectors: Selectors | None = None) -> Report:
     if root is None:
         return Report.unusable(page.final_url, Problem("no body: the page has no <body>", ProblemKind.NO_BODY))
 
-    body_node = _select(tree, sel.body) or find_body(root)
-    before, inside, after = _split(lines_of(root, body_node))
+    body_node = _select(tree, sel.body)
+    if body_node is not None:  # a profile's selector may name any element: mark it in the lines
+        before, inside, after = _split(lines_of(root, body_node))
+    else:
+        layout = read_layout(root)
+        body = find_body(layout)
+        before, inside, after = layout.split(body) if body is not None else (layout.lines, [], [])
+        body_node = layout.blocks[body].node if body is not None else None
+    # A report's title and fields stand near its body: the header's menus above and the footer's
+    # link lists below are not read line by line.
+    before, after = before[-BEFORE_WINDOW:], after[:AFTER_WINDOW]
     title = _title(tree, sel, meta, title_tag, before, inside)
     head = head_lines(inside, title)  # the meta lines at the top of the body's container
     shown = before + head + after  # where the page shows its fields, the prose aside

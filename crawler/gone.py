@@ -81,7 +81,7 @@ def not_found_page(page: Page, report: Report | None = None) -> NotFound | None:
     if report is not None:
         lines = report.text.split("\n")
     else:
-        strip_invisible(tree)
+        strip_invisible(tree, page.text)
         lines = lines_of(tree.body) if tree.body else []
     if max(map(len, lines), default=0) >= MAX_TEMPLATE_LINE:
         return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 from crawler.clean import collapse, remove_spaces
 
@@ -77,10 +78,13 @@ class Labelled:
     start: int  # where the label starts in the line
 
 
-def fields_in(line: str) -> list[Labelled]:
+@lru_cache(maxsize=8192)  # a site's meta and nav lines repeat on every page of it
+def fields_in(line: str) -> tuple[Labelled, ...]:
     """The labelled fields of a line, in order. A short label (来源, 编辑) must not follow a
     Chinese character (资料来源： is prose) unless the line already has a label: then it may
     follow a value directly (``来源：X编辑：Y``); 时间 and 日期 never do (办理时间)."""
+    if "：" not in line and ":" not in line:
+        return ()
     found: list[tuple[re.Match[str], Meaning]] = []
     for m in _LABEL.finditer(line):
         word = m.group(1)
@@ -91,7 +95,7 @@ def fields_in(line: str) -> list[Labelled]:
     for i, (m, meaning) in enumerate(found):
         end = found[i + 1][0].start() if i + 1 < len(found) else len(line)
         fields.append(Labelled(m.group(1), meaning, line[m.end() : end], m.start()))
-    return fields
+    return tuple(fields)
 
 
 def clean_value(raw: str) -> str | None:

@@ -61,7 +61,7 @@ def parse_listing(page: Page, item_selector: str | None = None, prefer: str | No
     except MarkupTooDeep as exc:
         return Listing(page.final_url, (), problems=(Problem(str(exc), ProblemKind.TOO_DEEP),))
     pager = find_pages(tree, page.text, page.final_url)
-    strip_invisible(tree)
+    strip_invisible(tree, page.text)
     pager_pages = set(pager.next_pages)
     if item_selector:
         anchors = _selected_anchors(tree, item_selector)
