@@ -16,24 +16,20 @@ from typing import Any
 
 import click
 
-from crawler.profile import Selectors
 from domain.times import iso, utcnow
 from jobs.app import EXIT_FAILED, EXIT_USAGE, App, Failed, command_errors
-from jobs.config import VERSION, ConfigError, http_url
-from jobs.cycle import poll_cycle
-from jobs.deliver import deliver_pass, find_watcher, ping_all
-from jobs.export import write_export
-from jobs.inspect import extract_file, extract_one, find_list, list_page
+from jobs.errors import ConfigError
 from jobs.logs import setup_logging
-from jobs.service import Service
-from jobs.show import diff_lines, history_lines, poll_lines
-from jobs.status import format_status, format_watches, status, watches_overview
-from jobs.watchers import all_watchers
-from storage.lock import holder
+from jobs.version import VERSION
+
+# Each command imports what it uses when it runs (the HTTP client, the scheduler, sqlite-utils,
+# the extractor): `--help` and `status` start in a few tens of milliseconds.
 
 
 def _url_argument(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """A URL argument: http(s) with a host, or a usage error (exit 2)."""
+    from domain.values import http_url
+
     try:
         return http_url(value)
     except ValueError as exc:
@@ -87,6 +83,8 @@ def extract(app: App, url: str | None, files: tuple[str, ...], urls: tuple[str, 
     read saved pages without fetching and print one JSON object per file (JSON Lines).
 
     Exit 1 when a page is not a usable report (see "problems")."""
+    from jobs.inspect import extract_one
+
     if files:
         _extract_files(app, url, files, urls)
         return
@@ -100,6 +98,9 @@ def extract(app: App, url: str | None, files: tuple[str, ...], urls: tuple[str, 
 
 
 def _extract_files(app: App, url: str | None, files: tuple[str, ...], urls: tuple[str, ...]) -> None:
+    from crawler.profile import Selectors
+    from jobs.inspect import extract_file
+
     if url is not None:
         raise click.UsageError("give a URL or --file, not both (--url says where a file was saved from)")
     if len(urls) > len(files):
@@ -123,6 +124,8 @@ def _extract_files(app: App, url: str | None, files: tuple[str, ...], urls: tupl
 @command_errors
 def listing(app: App, url: str, walk_all: bool) -> None:
     """Print the items and further pages of one list page as JSON (stores nothing)."""
+    from jobs.inspect import list_page
+
     with app.fetcher(url) as fetcher:
         data, failure = list_page(fetcher, url, app.selectors_for(url), walk_all, app.config.crawl.max_list_pages)
     if data:
@@ -137,6 +140,8 @@ def listing(app: App, url: str, walk_all: bool) -> None:
 @command_errors
 def section(app: App, watch_name: str | None) -> None:
     """Find the section's list URL from the configured home page and say how."""
+    from jobs.inspect import find_list
+
     for watch in app.watches((watch_name,) if watch_name else ()):
         with app.fetcher(watch.url) as fetcher:
             url, how = find_list(fetcher, watch)
@@ -154,6 +159,9 @@ def section(app: App, watch_name: str | None) -> None:
 def poll(app: App, watch_names: tuple[str, ...]) -> None:
     """Poll every watch (or the ones named) once now: store new, changed, restored and removed
     reports. Exit 0 when every list walk was complete, 1 when a poll failed."""
+    from jobs.cycle import poll_cycle
+    from jobs.show import poll_lines
+
     watches = app.watches(watch_names)
     archive = app.archive("poll")
     results, delivered = poll_cycle(app.config, archive, watches)
@@ -175,6 +183,8 @@ def poll(app: App, watch_names: tuple[str, ...]) -> None:
 @command_errors
 def export(app: App, fmt: str, output: str | None, watch_names: tuple[str, ...]) -> None:
     """Every stored report (removed ones too), latest version, oldest first."""
+    from jobs.export import write_export
+
     archive = app.reader()
     names = [app.archived_watch(name, archive) or "" for name in watch_names]
     rows = archive.queries.export_rows(names)
@@ -194,6 +204,8 @@ def export(app: App, fmt: str, output: str | None, watch_names: tuple[str, ...])
 @command_errors
 def history(app: App, url: str, as_json: bool, watch_name: str | None) -> None:
     """Every stored version of one report, its removals and restores, in time order."""
+    from jobs.show import history_lines
+
     archive = app.reader()
     watch = app.watch_of_report(url, watch_name, archive)
     queries = archive.queries
@@ -216,6 +228,8 @@ def history(app: App, url: str, as_json: bool, watch_name: str | None) -> None:
 @command_errors
 def diff(app: App, url: str, watch_name: str | None) -> None:
     """The latest change of one report: every changed field, the text as a unified diff."""
+    from jobs.show import diff_lines
+
     archive = app.reader()
     watch = app.watch_of_report(url, watch_name, archive)
     for line in diff_lines(archive.queries.versions(url, watch), url):
@@ -228,6 +242,8 @@ def diff(app: App, url: str, watch_name: str | None) -> None:
 def run(app: App) -> None:
     """Run the service: poll now and every [schedule] interval, deliver between polls,
     until SIGTERM or Ctrl-C (exit 0)."""
+    from jobs.service import Service
+
     config = app.config
     writer = app.writer("run")  # the one writer: the archive opens (and migrates) before the first job
     service = Service(config, writer)
@@ -260,6 +276,9 @@ def demo(layout: str, interval: float, polls: int | None) -> None:
 def status_command(app: App, as_json: bool, watch_name: str | None) -> None:
     """Last and next poll, report counts, deliveries, trouble, database. Exit 1 when a watch's
     last poll failed or is overdue, or the archive is damaged (a health check)."""
+    from jobs.status import format_status, status
+    from storage.lock import holder
+
     # Read-only as a health check should be: never creates, migrates or writes the archive.
     archive = app.reader()
     only = app.archived_watch(watch_name, archive)
@@ -281,6 +300,9 @@ def status_command(app: App, as_json: bool, watch_name: str | None) -> None:
 @command_errors
 def deliver(app: App, retry_failed: bool, watcher_name: str | None) -> None:
     """Send every delivery that is due (backlog after an outage, retries)."""
+    from jobs.deliver import deliver_pass, find_watcher
+    from jobs.watchers import all_watchers
+
     if watcher_name is not None and not retry_failed:
         raise click.UsageError("--watcher needs --retry-failed")
     watchers = all_watchers(app.config)
@@ -305,6 +327,8 @@ def deliver(app: App, retry_failed: bool, watcher_name: str | None) -> None:
 @command_errors
 def notify_test(app: App) -> None:
     """Send a test message (webhook event "ping") to every watcher and print each result."""
+    from jobs.deliver import ping_all
+
     results = ping_all(app.config, iso(utcnow()))
     if not results:
         click.echo("no watchers configured ([[watchers]] or [[alerts]] in the config)")
@@ -324,6 +348,9 @@ def notify_test(app: App) -> None:
 def watches(app: App, as_json: bool) -> None:
     """The configured watches (and archived ones no longer configured): last and next poll,
     report counts, health. Always exit 0: `status` is the health check."""
+    from jobs.status import format_watches, watches_overview
+    from storage.lock import holder
+
     overview = watches_overview(app.config, app.reader(), utcnow(), holder(app.config.storage.db))
     if as_json:
         _dump(overview)

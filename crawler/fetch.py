@@ -33,24 +33,11 @@ from crawler.errors import BlockedError, FetchError, Interrupted, OffSiteError, 
 from crawler.hosts import HostGate, HostGates
 from crawler.limits import Deadline, decoder_for
 from crawler.models import Page
+from crawler.settings import FetchSettings
 from domain.fetchlog import FetchRecord
 from domain.tls import tls_context
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
-
-
-@dataclass(frozen=True)
-class FetchSettings:
-    user_agent: str
-    delay: float = 1.0  # seconds between the end of one request and the start of the next
-    timeout: float = 20.0
-    max_bytes: int = 5_000_000
-    retries: int = 2  # further attempts after the first, on network errors, 429 and 5xx
-    backoff: float = 2.0  # the first retry waits this long, then doubles
-    max_retry_wait: float = 60.0  # the longest wait between attempts; a longer Retry-After fails at once
-    proxy: str | None = None
-    verify_tls: bool = True
-    max_redirects: int = 10
 
 
 @dataclass

@@ -21,8 +21,6 @@ import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from selectolax.lexbor import LexborHTMLParser
-
 from crawler.errors import CrawlError
 
 
@@ -70,6 +68,8 @@ def load_profile(path: Path) -> Selectors:
 
 
 def _valid_css(selector: str) -> bool:
+    from selectolax.lexbor import LexborHTMLParser  # the parser: only when a profile names selectors
+
     try:
         LexborHTMLParser("<p></p>").css(selector)
     except Exception:

@@ -8,7 +8,6 @@ field with its parser, so the config tables (jobs/config.py) and each channel's 
 
 from __future__ import annotations
 
-import email.utils
 import re
 from dataclasses import field
 from pathlib import Path
@@ -131,6 +130,8 @@ def event_kinds(value: Any) -> tuple[str, ...]:
 
 def email_address(value: Any) -> str:
     value = header_text(value)
+    import email.utils  # the mail package loads slowly: only to read an address
+
     _, address = email.utils.parseaddr(value)
     if not _EMAIL.match(address):
         raise ValueError(f"expected an email address, got {value!r}")

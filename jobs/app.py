@@ -4,32 +4,25 @@ with the documented exit code (0 ok, 1 the job failed, 2 usage or config error).
 
 from __future__ import annotations
 
-import logging
-import sqlite3
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
 
-from crawler.errors import CrawlError
-from crawler.fetch import Fetcher
-from crawler.profile import Selectors
-from domain.times import iso, utcnow
-from domain.watch import Watch
-from jobs.config import Config, ConfigError, config_warnings, load_config
-from jobs.watchers import Writer, open_reader, open_writer
-from storage.archive import Archive
-from storage.errors import ArchiveError, ArchiveNeedsUpgrade, ArchiveUnreachable, describe
-from storage.lock import ArchiveBusy, holder
+from jobs.errors import EXIT_FAILED, EXIT_USAGE, ConfigError, Failed
 
-EXIT_FAILED, EXIT_USAGE = 1, 2
+if TYPE_CHECKING:
+    from crawler.fetch import Fetcher
+    from crawler.profile import Selectors
+    from domain.watch import Watch
+    from jobs.config import Config
+    from jobs.watchers import Writer
+    from storage.archive import Archive
 
-
-class Failed(Exception):
-    """The job ran and failed: exit 1 with this one-line message."""
+__all__ = ["EXIT_FAILED", "EXIT_USAGE", "App", "Failed", "command_errors"]
 
 
 def command_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -37,6 +30,12 @@ def command_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import sqlite3
+
+        from crawler.errors import CrawlError
+        from storage.errors import ArchiveError, ArchiveUnreachable, describe
+        from storage.lock import ArchiveBusy
+
         try:
             return fn(*args, **kwargs)
         except ConfigError as exc:
@@ -75,6 +74,10 @@ class App:
     @property
     def config(self) -> Config:
         if self._config is None:
+            import logging
+
+            from jobs.config import config_warnings, load_config
+
             sends = self._command in SENDING_COMMANDS
             self._config = load_config(self._config_file, require_secrets=sends)
             if sends:
@@ -84,6 +87,8 @@ class App:
 
     def fetcher(self, site_url: str | None = None) -> Fetcher:
         host = urlsplit(site_url or self.config.watches[0].url).hostname
+        from crawler.fetch import Fetcher  # the HTTP client: only for the commands that fetch
+
         return Fetcher(self.config.fetch_settings(), site_host=host)
 
     # -- watches named on the command line --------------------------------------------------------
@@ -124,6 +129,8 @@ class App:
 
     def selectors_for(self, url: str) -> Selectors:
         """The profile of the watch on this URL's site, if one is configured."""
+        from crawler.profile import Selectors
+
         host = (urlsplit(url).hostname or "").lower()
         watch = next((w for w in self.config.watches if w.host == host), None)
         return watch.selectors if watch is not None else Selectors()
@@ -132,6 +139,9 @@ class App:
         """The archive for a command that polls or delivers: this process becomes its one
         writer (a second one is refused with a line naming the first) until it exits."""
         if self._writer is None:
+            from domain.times import iso, utcnow
+            from jobs.watchers import open_writer
+
             self._writer = open_writer(self.config, command, iso(utcnow()))
         return self._writer
 
@@ -140,6 +150,10 @@ class App:
 
     def reader(self) -> Archive:
         """The archive for a read-only command: never created, migrated or written."""
+        from jobs.watchers import open_reader
+        from storage.errors import ArchiveNeedsUpgrade
+        from storage.lock import holder
+
         db = self.config.storage.db
         try:
             return open_reader(self.config)

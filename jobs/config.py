@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from crawler.fetch import FetchSettings
+from crawler.settings import FetchSettings
 from domain.values import (
     EVENT_KINDS,
     boolean,
@@ -34,16 +34,14 @@ from domain.values import (
 )
 from domain.watch import Watch
 from jobs.entries import EntryError, check_watches, watch_from_entry, watch_from_site, watcher_from_entry
+from jobs.errors import ConfigError
+from jobs.version import PROJECT_URL, VERSION
 from notify.base import CHANNELS, ChannelError, Watcher, channel
 
-VERSION = "0.5.0"
-PROJECT_URL = "https://github.com/ayrdw-watch/ayrdw-watch"
+__all__ = ["VERSION", "Config", "ConfigError", "config_from_dict", "load_config"]
+
 DEFAULT_USER_AGENT = f"ayrdw-watch/{VERSION} (+{PROJECT_URL})"
 CONFIG_ENV = "AYRDW_CONFIG"
-
-
-class ConfigError(Exception):
-    """A bad config file or value: ``str(err)`` is the one line the user sees."""
 
 
 # -- the tables ---------------------------------------------------------------------------------------

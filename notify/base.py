@@ -21,7 +21,6 @@ message goes out, so a crash resends at most the one message in flight.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -66,6 +65,8 @@ class Watcher:
     @property
     def id(self) -> str:
         """Stable across restarts: the kind and where it sends (not the secret)."""
+        import hashlib  # OpenSSL's loader: only when an id is asked for
+
         digest = hashlib.sha256(f"{self.role}|{self.kind}|{self.settings.target}".encode()).hexdigest()[:12]
         return f"{self.kind}-{digest}"
 

@@ -18,15 +18,15 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
-
-from domain.tls import tls_context
 from domain.values import env_name, http_url, secret_text
 from notify.base import ChannelError, NotifyError, SendResult, Watcher, read_keys, read_secret
 from storage.outbox import Due
+
+if TYPE_CHECKING:
+    import httpx
 
 KIND = "webhook"
 KEYS = frozenset({"url", "secret", "secret_env"})
@@ -104,6 +104,10 @@ class WebhookNotifier:
             self._post(client, body.encode("utf-8"), "ping", "ping-" + uuid.uuid4().hex)
 
     def _client(self) -> httpx.Client:
+        import httpx  # the HTTP client: only when something is sent
+
+        from domain.tls import tls_context
+
         # The process's one TLS context (domain.tls): a new one per pass costs CPU and memory.
         return httpx.Client(timeout=self.timeout, headers={"User-Agent": self.user_agent}, verify=tls_context(True))
 
@@ -118,6 +122,8 @@ class WebhookNotifier:
             headers["X-Ayrdw-Timestamp"] = str(timestamp)
             headers["X-Ayrdw-Signature-256"] = signature_256(self.secret, timestamp, delivery_id, body)
             headers["X-Ayrdw-Signature"] = signature(self.secret, body)
+        import httpx
+
         try:
             response = client.post(self.url, content=body, headers=headers)
         except httpx.TimeoutException:

@@ -13,8 +13,7 @@ that speaks SQL; it stores what it is given and never decides what is news.
 from __future__ import annotations
 
 import contextlib
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from storage.db import transaction
 from storage.outbox import Outbox
@@ -23,6 +22,9 @@ from storage.queries import Queries
 from storage.reports import Reports
 from storage.state import State
 from storage.walk import WalkItems
+
+if TYPE_CHECKING:  # sqlite-utils is the writer's: a reader starts without it
+    from sqlite_utils import Database
 
 
 class Archive:

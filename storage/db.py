@@ -28,12 +28,14 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from domain.report import FIELDS
 from storage.errors import ArchiveDamaged, ArchiveError, ArchiveNeedsUpgrade, ArchiveUnreachable, describe
-from storage.migrations import migrations
+from storage.schema import MIGRATION_SET, MIGRATIONS
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 SQLITE_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
@@ -65,8 +67,30 @@ def transaction(db: Database) -> Iterator[Database]:
 
 
 def _connect(target: str, uri: bool = False) -> Database:
+    from sqlite_utils import Database  # the writer's library: readers start without it
+
     conn = sqlite3.connect(target, timeout=30, isolation_level=None, check_same_thread=False, uri=uri)
     return Database(conn)
+
+
+class ReadDb:
+    """What readers ask of an archive (``execute``, ``query``), over plain sqlite3: the
+    read-only commands (status, export, history) start without loading sqlite-utils."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, parameters: Any = None) -> sqlite3.Cursor:
+        return self.conn.execute(sql, parameters or [])
+
+    def query(self, sql: str, params: Any = None) -> Iterator[dict[str, Any]]:
+        cursor = self.conn.execute(sql, params or [])
+        keys = [d[0] for d in cursor.description or ()]
+        for row in cursor:
+            yield dict(zip(keys, row, strict=True))
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def open_db(path: str | Path) -> Database:
@@ -90,6 +114,8 @@ def open_db(path: str | Path) -> Database:
             if not memory:
                 db.enable_wal()
             db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses at most the last commit
+            from storage.migrations import migrations
+
             migrations.apply(db)  # before foreign keys are on: a table rebuild drops and renames
             _add_field_columns(db)
             db.execute("PRAGMA foreign_keys = ON")
@@ -109,7 +135,7 @@ def connect(path: str | Path) -> Database:
     return db
 
 
-def open_readonly(path: str | Path) -> Database:
+def open_readonly(path: str | Path) -> ReadDb:
     """Open an existing archive for reading: never creates, never migrates, never writes.
 
     A file in a folder we cannot write (a read-only mount, someone else's backup) is
@@ -120,17 +146,29 @@ def open_readonly(path: str | Path) -> Database:
     writable = os.access(path.parent, os.W_OK) and os.access(path, os.W_OK)
     mode = "mode=ro" if writable else "mode=ro&immutable=1"
     try:
-        db = _connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
-        pending = migrations.pending(db)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", timeout=30, isolation_level=None, uri=True)
+        db = ReadDb(conn)
+        pending = _pending_migrations(db)
+        missing = _missing_field_columns(db)
     except sqlite3.Error as exc:
         raise describe(exc, path) from None
-    if pending or _missing_field_columns(db):
+    if pending or missing:
         raise ArchiveNeedsUpgrade(f"archive at {path} needs upgrading: run ayrdw-watch poll (or run) once")
     return db
 
 
-def _missing_field_columns(db: Database) -> list[str]:
-    have = {column.name for column in db["report_versions"].columns}
+def _pending_migrations(db: ReadDb) -> list[str]:
+    """The schema's migrations this archive has not had (sqlite-utils records them in
+    _sqlite_migrations), read with plain SQL."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone() is None:
+        return list(MIGRATIONS)
+    sql = "SELECT name FROM _sqlite_migrations WHERE migration_set = ?"
+    applied = {name for (name,) in db.execute(sql, [MIGRATION_SET]).fetchall()}
+    return [name for name in MIGRATIONS if name not in applied]
+
+
+def _missing_field_columns(db: Database | ReadDb) -> list[str]:
+    have = {row[1] for row in db.execute("PRAGMA table_info(report_versions)").fetchall()}
     return [f.name for f in FIELDS if f.name not in have]
 
 
@@ -141,7 +179,7 @@ def _add_field_columns(db: Database) -> None:
         db.execute(f"ALTER TABLE report_versions ADD COLUMN [{name}] TEXT")
 
 
-def quick_check(db: Database, path: str | Path) -> None:
+def quick_check(db: Database | ReadDb, path: str | Path) -> None:
     """SQLite's quick integrity check: ArchiveDamaged when it fails. A writer runs it when it
     starts (and the service once a day), so a damaged archive is refused, not written to."""
     try:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from sqlite_utils import Database, Migrations
 
 from storage import rebuild
+from storage.schema import MIGRATION_SET
 
-migrations = Migrations("ayrdw-watch")
+migrations = Migrations(MIGRATION_SET)
 
 
 @migrations()

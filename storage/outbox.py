@@ -8,12 +8,13 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from domain.events import Alert, Event, Notice
 from storage.db import transaction
+
+if TYPE_CHECKING:  # sqlite-utils is the writer's: a reader starts without it
+    from sqlite_utils import Database
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from domain.fetchlog import FetchRecord
+
+if TYPE_CHECKING:  # sqlite-utils is the writer's: a reader starts without it
+    from sqlite_utils import Database
 
 
 class Polls:

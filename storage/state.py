@@ -3,7 +3,10 @@ walk cursor, baseline and full-walk times, trouble, the progress of the poll in 
 
 from __future__ import annotations
 
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # sqlite-utils is the writer's: a reader starts without it
+    from sqlite_utils import Database
 
 
 class State:

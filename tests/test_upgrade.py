@@ -19,7 +19,8 @@ import pytest
 from sqlite_utils import Database
 
 from fixturesite.server import FixtureServer
-from storage.db import migrations
+from storage.migrations import migrations
+from storage.schema import MIGRATIONS
 from tests.fixtures.make_archive import HOOK, HOST, PORT
 from tests.procs import WebhookReceiver, cli
 
@@ -41,6 +42,11 @@ def snapshot(db: Path) -> dict[str, list[tuple]]:
 
 def test_there_is_an_archive_of_every_schema_since_0_1_0() -> None:
     assert [p.name for p in ARCHIVES][:2] == ["archive-0.1.0.db", "archive-0.2.0.db"]
+
+
+def test_readers_know_every_migration_by_name() -> None:
+    """Readers check an archive against storage/schema.py without loading the migrations."""
+    assert [m.name for m in migrations._migrations] == list(MIGRATIONS)
 
 
 def write_config(tmp_path: Path, db: Path, watch: str | None) -> Path:
