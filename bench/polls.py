@@ -1,0 +1,70 @@
+"""Requests and bytes per poll, counted by the fixture server: a baseline, an idle poll with
+and without validators, 3 new reports, an edit caught by the rolling re-check."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+from bench.common import SECTION, START, Clock, Figures, fmt, make_config, poll, spread
+from fixturesite.server import FixtureServer
+from fixturesite.site import FixtureSite
+from jobs.watchers import open_archive
+
+
+def run(figures: Figures, runs: int = 3) -> None:
+    figures_by_poll: dict[str, dict[str, list[float]]] = {}
+
+    def record(name: str, site: FixtureSite) -> None:
+        entry = figures_by_poll.setdefault(name, {"requests": [], "bytes": []})
+        entry["requests"].append(len(site.requests))
+        entry["bytes"].append(sum(r.bytes_sent for r in site.requests))
+        site.reset_log()
+
+    for _ in range(runs):
+        for validators in (True, False):
+            tag = "with validators" if validators else "without validators"
+            site = FixtureSite("trs", validators=validators)
+            with FixtureServer(site) as server, tempfile.TemporaryDirectory() as tmp:
+                config = make_config(server.base_url, Path(tmp) / "b.db")
+                store = open_archive(config, START.isoformat())
+                clock = Clock()
+                poll(config, store, clock)
+                record(f"baseline poll ({tag})", site)
+                clock.now += dt.timedelta(minutes=30)
+                poll(config, store, clock)
+                record(f"idle poll ({tag})", site)
+                for _ in range(3):
+                    site.add_report(site.new_report())
+                clock.now += dt.timedelta(minutes=30)
+                poll(config, store, clock)
+                record(f"poll after 3 new reports ({tag})", site)
+                edited = site.sections[SECTION][12]
+                site.edit_report(edited.slug, paragraphs=[*edited.paragraphs, "（本报告已更正。）"])
+                for _ in range(48):
+                    clock.now += dt.timedelta(minutes=30)
+                    site.reset_log()
+                    if poll(config, store, clock).changed:
+                        break
+                record(f"poll that catches an edit by re-check ({tag})", site)
+    how = f"counted by the fixture server ('trs', 26 reports), median of {runs} runs"
+    results = {}
+    for name, f in figures_by_poll.items():
+        key = name.replace(" ", "_").replace("(", "").replace(")", "")
+        results[name] = {
+            "requests": figures.add(f"polls.{key}.requests", spread(f["requests"]), "requests", how),
+            "bytes": figures.add(f"polls.{key}.bytes", spread(f["bytes"]), "bytes", how),
+        }
+    targets = {
+        "idle poll (with validators)": 1,
+        "idle poll (without validators)": 2,
+        "poll after 3 new reports (with validators)": 5,
+        "poll after 3 new reports (without validators)": 5,
+    }
+    print("\n1. Requests and bytes per poll (fixture site 'trs', 26 reports, counted by the server)")
+    print(f"   {'poll':<58} {'requests':>16} {'bytes':>22}  target")
+    for name, f in results.items():
+        target = targets.get(name)
+        mark = "" if target is None else (f"<= {target} " + ("ok" if f["requests"]["max"] <= target else "MISSED"))
+        print(f"   {name:<58} {fmt(f['requests'], 0):>16} {fmt(f['bytes'], 0):>22}  {mark}")
