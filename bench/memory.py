@@ -42,6 +42,7 @@ with FixtureServer(site) as server, tempfile.TemporaryDirectory() as tmp:
             edited = site.sections[SECTION][5]
             site.edit_report(edited.slug, paragraphs=[*edited.paragraphs[:-1], edited.paragraphs[-1] + str(i)])
         result = poll(config, store, clock)
+        site.reset_log()  # the fixture server's request log is the server's memory, not ours
         stored += result.new + result.changed
         if i == 0:
             after_1 = rss_kb()

@@ -64,7 +64,6 @@ def _widened(layout: Layout, body: int, score: list[int]) -> int:
     return body
 
 
-@lru_cache(maxsize=16384)  # a site's menus, meta and footer lines repeat on every page of it
 def prose_length(line: str, link_chars: int = 0) -> int:
     """Characters of prose in a line: link text, furniture lines and bare dates count nothing."""
     chars = len(line) - line.count(" ") - link_chars
@@ -72,6 +71,11 @@ def prose_length(line: str, link_chars: int = 0) -> int:
         return 0
     if len(line) > 200:  # furniture is short; a long line is prose
         return chars
+    return _short_prose(line, chars)
+
+
+@lru_cache(maxsize=8192)  # a site's menus, meta and footer lines repeat on every page of it
+def _short_prose(line: str, chars: int) -> int:
     if is_furniture(line):
         return 0
     if "19" in line or "20" in line:

@@ -78,13 +78,22 @@ class Labelled:
     start: int  # where the label starts in the line
 
 
-@lru_cache(maxsize=8192)  # a site's meta and nav lines repeat on every page of it
 def fields_in(line: str) -> tuple[Labelled, ...]:
+    """The labelled fields of a line, in order (see ``_fields_in``); short lines are cached."""
+    if "：" not in line and ":" not in line:
+        return ()
+    return _cached_fields(line) if len(line) <= 160 else _fields_in(line)
+
+
+@lru_cache(maxsize=4096)  # a site's meta and nav lines repeat on every page of it
+def _cached_fields(line: str) -> tuple[Labelled, ...]:
+    return _fields_in(line)
+
+
+def _fields_in(line: str) -> tuple[Labelled, ...]:
     """The labelled fields of a line, in order. A short label (来源, 编辑) must not follow a
     Chinese character (资料来源： is prose) unless the line already has a label: then it may
     follow a value directly (``来源：X编辑：Y``); 时间 and 日期 never do (办理时间)."""
-    if "：" not in line and ":" not in line:
-        return ()
     found: list[tuple[re.Match[str], Meaning]] = []
     for m in _LABEL.finditer(line):
         word = m.group(1)
