@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
+from domain import marks
 from domain.report import FIELDS
 
 
@@ -101,12 +102,18 @@ def text_diff(old: str, new: str, url: str = "") -> str:
     return "\n".join(lines)
 
 
+MARKED = ("title", "source", "text")  # the fields a change of gets character-level "inline" marks
+
+
 def changes(old: dict[str, Any], new: dict[str, Any], url: str = "") -> dict[str, dict[str, Any]]:
-    """{field: {"old": ..., "new": ...}} for each changed field; the text also gets "diff"."""
+    """{field: {"old": ..., "new": ...}} for each changed field; the text also gets "diff", and
+    the text, title and source "inline" (domain.marks: the whole text, every character marked)."""
     result: dict[str, dict[str, Any]] = {}
     for name in changed_fields(old, new):
         entry: dict[str, Any] = {"old": old.get(name), "new": new.get(name)}
         if name == "text":
             entry["diff"] = text_diff(old.get(name) or "", new.get(name) or "", url)
+        if name in MARKED:
+            entry["inline"] = marks.inline(old.get(name), new.get(name))
         result[name] = entry
     return result

@@ -16,6 +16,7 @@ from typing import Any
 from domain.trouble import Problem
 
 CREDIT_KEYS = ("contributor", "editor", "reviewer", "approver")
+CREDIT_LABELS = {"contributor": "供稿", "editor": "编辑", "reviewer": "审核", "approver": "终审"}  # what readers see
 MIN_BODY_CHARS = 30
 
 

@@ -122,6 +122,19 @@ EVENT_KINDS = tuple(str(kind) for kind in EventKind)
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 
+def time_zone(value: Any) -> str:
+    """An IANA zone name ("Asia/Shanghai", "UTC"): what times in messages are written in."""
+    import zoneinfo  # the tzdata package when the system has no zone files (the slim image)
+
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f'expected an IANA time zone like "Asia/Shanghai" or "UTC", got {value!r}')
+    try:
+        zoneinfo.ZoneInfo(value.strip())
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f'unknown time zone {value!r} (an IANA name like "Asia/Shanghai" or "UTC")') from None
+    return value.strip()
+
+
 def event_kinds(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or any(v not in EVENT_KINDS for v in value):
         raise ValueError(f"expected a list drawn from {list(EVENT_KINDS)}, got {value!r}")

@@ -31,6 +31,7 @@ from domain.values import (
     setting,
     size,
     text,
+    time_zone,
 )
 from domain.watch import Watch
 from jobs.entries import EntryError, check_watches, watch_from_entry, watch_from_site, watcher_from_entry
@@ -91,6 +92,7 @@ class NotifyConfig:
     timeout: float = setting(15.0, positive_duration)  # every send
     subject_prefix: str | None = setting(None, header_text)  # None: each watch's own, else "[<section>]"
     alert_after_failures: int = setting(3, positive_int)  # polls failed in a row before operators hear
+    timezone: str = setting("Asia/Shanghai", time_zone)  # times in messages; payloads keep ISO 8601 with offset
 
 
 TABLES = {

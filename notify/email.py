@@ -114,4 +114,5 @@ def notifier(watcher: Watcher, config: Any) -> EmailNotifier:
         digest_over=notify.digest_over,
         subject_prefix=notify.subject_prefix or config.watches[0].subject_prefix,
         prefixes={w.name: w.subject_prefix for w in config.watches},
+        timezone=notify.timezone,
     )

@@ -37,12 +37,16 @@ class EmailNotifier:
     digest_over: int = 5
     subject_prefix: str = "[监督工作]"  # for a message of no watch (an older payload, a test message)
     prefixes: dict[str, str] = field(default_factory=dict)  # each watch's
+    timezone: str = render.DEFAULT_ZONE  # [notify] timezone: times in messages
 
     # -- messages --------------------------------------------------------------------------------
     def message(self, due: Due) -> EmailMessage:
         data = due.notice
         return self._message(
-            render.subject(data, self._prefix(data)), render.text_body(data), render.html_body(data), due.id
+            render.subject(data, self._prefix(data)),
+            render.text_body(data, self.timezone),
+            render.html_body(data, self.timezone),
+            due.id,
         )
 
     def _prefix(self, notice: Notice) -> str:
@@ -56,8 +60,8 @@ class EmailNotifier:
             render.digest_subject(
                 items, self._prefix(items[0]) if len({self._prefix(n) for n in items}) == 1 else "[ayrdw-watch]"
             ),
-            render.digest_text(items),
-            render.digest_html(items),
+            render.digest_text(items, self.timezone),
+            render.digest_html(items, self.timezone),
             f"digest-{key}",
         )
 
@@ -69,7 +73,7 @@ class EmailNotifier:
         msg["Date"] = formatdate(localtime=False)
         msg["Message-ID"] = f"<{message_key}@ayrdw-watch>"
         msg.set_content(text)
-        msg.add_alternative(f"<html><body>{html_part}</body></html>", subtype="html")
+        msg.add_alternative(render.page(html_part), subtype="html")
         return msg
 
     # -- sending ---------------------------------------------------------------------------------
@@ -95,8 +99,8 @@ class EmailNotifier:
     def ping(self, message: str, occurred_at: str) -> None:
         data = Notice("ping", occurred_at, message=message)
         msg = self._message(
-            render.subject(data, self.subject_prefix), render.text_body(data), render.html_body(data),
-            "ping-" + uuid.uuid4().hex,
+            render.subject(data, self.subject_prefix), render.text_body(data, self.timezone),
+            render.html_body(data, self.timezone), "ping-" + uuid.uuid4().hex,
         )  # fmt: skip
         connection = self._connect()
         try:

@@ -68,8 +68,10 @@ def test_the_field_diff_names_each_changed_field_in_a_fixed_order() -> None:
     new = with_(title="新标题", credits={}, attachments=[], text=BASE["text"].replace("1234.5", "1234.6"))
     assert changed_fields(BASE, new) == ["title", "text", "credits", "attachments"]
     diff = changes(BASE, new, "http://x/a.html")
-    assert diff["title"] == {"old": BASE["title"], "new": "新标题"}
-    assert set(diff["text"]) == {"old", "new", "diff"}
+    assert {k: diff["title"][k] for k in ("old", "new")} == {"old": BASE["title"], "new": "新标题"}
+    assert set(diff["text"]) == {"old", "new", "diff", "inline"} and set(diff["title"]) == {"old", "new", "inline"}
+    assert ["-", "5"] in diff["text"]["inline"] and ["+", "6"] in diff["text"]["inline"]
+    assert set(diff["credits"]) == {"old", "new"}, "a structured field has no character marks"
     assert "-截至2022年底，全县国有资产总额为1234.5亿元。" in diff["text"]["diff"]
     assert "+截至2022年底，全县国有资产总额为1234.6亿元。" in diff["text"]["diff"]
     assert changes(BASE, with_(source="县财政局 ")) == {}, "no change, no entry"

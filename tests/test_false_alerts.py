@@ -170,7 +170,10 @@ def test_a_removed_report_that_comes_back_is_restored_with_what_changed_while_aw
         assert kinds == ["report.removed", "report.restored"]
         assert [r.event for r in narrow.received] == ["report.removed"], "an explicit events list must name it"
         restored = everything.received[-1].body
-    assert restored["changes"]["title"] == {"old": gone.title.removesuffix("（重新发布）"), "new": gone.title}
+    old_title = gone.title.removesuffix("（重新发布）")
+    assert restored["changes"]["title"] == {
+        "old": old_title, "new": gone.title, "inline": [["=", old_title], ["+", "（重新发布）"]]
+    }  # fmt: skip
     assert restored["report"]["status"] == "active" and restored["report"]["version"] == 2
 
     url = site.url(fixture.report_path(gone.slug))

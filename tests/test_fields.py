@@ -84,4 +84,4 @@ def test_a_declared_field_reaches_archive_exports_hash_diff_and_email(
     change = archive.queries.events()[-1]
     assert change["changes"] == {"doc_number": {"old": "安人发〔2022〕1号", "new": "安人发〔2022〕7号"}}
     message = mail.messages[-1].get_body(preferencelist=("plain",)).get_content()
-    assert "文号: 安人发〔2022〕7号" in message and "文号: 安人发〔2022〕1号 -> 安人发〔2022〕7号" in message
+    assert "文号: 安人发〔2022〕7号" in message and "文号:\n  安人发〔2022〕[-1-]{+7+}号" in message

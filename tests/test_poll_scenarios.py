@@ -110,7 +110,9 @@ def test_the_scenario_series_records_exactly_the_expected_events(
     result = run_cli("poll", config=config)
     assert counts(result.stdout) == (0, 1, 0, 0)
     change = events(tmp_path)[-1]
-    assert change["changes"] == {"title": {"old": old_title, "new": old_title + "（修订稿）"}}
+    assert change["changes"] == {
+        "title": {"old": old_title, "new": old_title + "（修订稿）", "inline": [["=", old_title], ["+", "（修订稿）"]]}
+    }
     history = run_cli("history", url(site.report_path(retitled.slug)), config=config)
     assert history.code == 0 and "version 2" in history.stdout and "changed: title" in history.stdout
 

@@ -256,4 +256,4 @@ def test_demo_shows_the_whole_cycle() -> None:
     assert done.returncode == 0, done.stderr
     assert "--- poll 1: poll: ok" in done.stdout and "new=23" in done.stdout
     assert "=== webhook received report.new" in done.stdout
-    assert "=== webhook received report.changed" in done.stdout and "正文修改:" in done.stdout
+    assert "=== webhook received report.changed" in done.stdout and "{+（本文已于今日补充更正。）+}" in done.stdout
