@@ -20,7 +20,7 @@ COPY storage ./storage
 COPY notify ./notify
 COPY sites ./sites
 COPY fixturesite ./fixturesite
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir ".[apprise]" \
     && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin ayrdw \
     && mkdir -p /data \
     && chown ayrdw /data

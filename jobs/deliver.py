@@ -68,14 +68,17 @@ def deliver_pass(
     notifiers: dict[str, Notifier] | None = None,
 ) -> DeliverResult:
     """Send what is due now. Call it from one thread at a time per archive: the service
-    runs its delivery job on one worker and never delivers from the poll thread."""
+    runs its delivery job on one worker and never delivers from the poll thread.
+    ``notifiers``: kept by a caller between passes (the service does), so a chat robot's
+    notifier remembers how many messages its last minute holds."""
+    notifiers = notifiers if notifiers is not None else {}
     watchers = {w.id: w for w in all_watchers(config)}
     result = DeliverResult()
     for _ in range(ROUNDS):
         due = outbox.due(iso(clock()), watchers)
         if not due:
             break
-        recovered = _send_round(config, outbox, watchers, due, clock, notifiers or {}, result)
+        recovered = _send_round(config, outbox, watchers, due, clock, notifiers, result)
         requeued = outbox.requeue_failed(recovered, iso(clock()))
         result.requeued += requeued
         if not requeued:
@@ -103,7 +106,7 @@ def _send_round(
 
     def work(watcher_id: str, batch: list[Due]) -> None:
         watcher = watchers[watcher_id]
-        notifier = notifiers.get(watcher_id) or notifier_for(watcher, config)
+        notifier = notifiers.get(watcher_id) or notifiers.setdefault(watcher_id, notifier_for(watcher, config))
         attempts = {d.id: d.attempts for d in batch}
         left = {d.id for d in batch}
         try:

@@ -41,6 +41,7 @@ from jobs.deliver import deliver_pass
 from jobs.poll import run_poll
 from jobs.result import PollResult
 from jobs.watchers import Writer, subscriptions
+from notify.base import Notifier
 from storage.archive import Archive
 from storage.db import quick_check
 from storage.errors import ArchiveError, describe
@@ -71,6 +72,7 @@ class Service:
         self._subscriptions = subscriptions(self.config)
         self._gates = HostGates()  # watches on one site take turns with it
         self._factors: dict[str, int] = {}  # per watch: how much longer than its interval it waits
+        self.notifiers: dict[str, Notifier] = {}  # kept between passes: a robot's minute of messages
         self.failure: str | None = None  # why the service stopped by itself (a damaged archive)
         # Held while a job runs, so shutdown can wait for each.
         self._busy = {POLL_JOB: threading.Lock(), DELIVER_JOB: threading.Lock()}
@@ -196,7 +198,7 @@ class Service:
     def _deliver(self) -> None:
         try:
             outbox = self._deliver_archive.outbox
-            result = deliver_pass(self.config, outbox, clock=self.clock)
+            result = deliver_pass(self.config, outbox, clock=self.clock, notifiers=self.notifiers)
         except sqlite3.Error as exc:
             log.error("deliver: %s", describe(exc, self.config.storage.db))
             return

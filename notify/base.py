@@ -29,7 +29,14 @@ from typing import Any, Protocol
 
 from storage.outbox import Due
 
-CHANNELS = {"webhook": "notify.webhook", "email": "notify.email"}  # kind -> module
+CHANNELS = {  # kind -> module
+    "webhook": "notify.webhook",
+    "email": "notify.email",
+    "dingtalk": "notify.dingtalk",
+    "wecom": "notify.wecom",
+    "feishu": "notify.feishu",
+    "apprise": "notify.apprise_urls",
+}
 
 
 def channel(kind: str) -> ModuleType:
