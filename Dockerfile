@@ -18,6 +18,7 @@ COPY crawler ./crawler
 COPY jobs ./jobs
 COPY storage ./storage
 COPY notify ./notify
+COPY web ./web
 COPY sites ./sites
 COPY fixturesite ./fixturesite
 RUN pip install --no-cache-dir ".[apprise]" \

@@ -236,18 +236,38 @@ def diff(app: App, url: str, watch_name: str | None) -> None:
         click.echo(line)
 
 
+def _address(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    from web.server import Address
+
+    try:
+        return None if value is None else Address.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @cli.command()
+@click.option("--web", "web", metavar="HOST:PORT", callback=_address, help="Also serve the archive (as `serve`).")
 @pass_app
 @command_errors
-def run(app: App) -> None:
+def run(app: App, web: Any) -> None:
     """Run the service: poll now and every [schedule] interval, deliver between polls,
-    until SIGTERM or Ctrl-C (exit 0)."""
+    until SIGTERM or Ctrl-C (exit 0). With --web, serve the archive read-only too."""
     from jobs.service import Service
 
     config = app.config
     writer = app.writer("run")  # the one writer: the archive opens (and migrates) before the first job
     service = Service(config, writer)
-    settled = service.run_until_stopped()
+    server = None
+    if web is not None:
+        from web.server import Background
+
+        server = Background(config, web)
+        server.start()
+    try:
+        settled = service.run_until_stopped()
+    finally:
+        if server is not None:
+            server.stop()
     if service.failure:
         raise Failed(service.failure)
     if not settled:  # a hung request: every commit is atomic, so leaving now loses nothing
@@ -266,6 +286,48 @@ def demo(layout: str, interval: float, polls: int | None) -> None:
     from jobs.demo import run_demo
 
     run_demo(layout, interval, polls, click.echo)
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (default [web] host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default [web] port, 8080).")
+@pass_app
+@command_errors
+def serve(app: App, host: str | None, port: int | None) -> None:
+    """Serve the archive read-only: search API, Atom feeds, /healthz, /metrics (Ctrl-C stops)."""
+    from web.server import Address
+    from web.server import serve as serve_archive
+
+    app.reader().close()  # an archive that is missing or needs upgrading: one line, before listening
+    web = app.config.web
+    serve_archive(app.config, Address(host or web.host, port or web.port))
+
+
+@cli.command()
+@click.argument("query")
+@ONE_WATCH
+@click.option("--status", type=click.Choice(["active", "removed"]), help="Only reports in this state.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines: the export's fields plus snippet.")
+@pass_app
+@command_errors
+def search(app: App, query: str, watch_name: str | None, status: str | None, limit: int, as_json: bool) -> None:
+    """Reports whose title, source or text hold every word of QUERY, best first (exit 1: none)."""
+    from storage.search import Query, plain
+
+    archive = app.reader()
+    watch = app.archived_watch(watch_name, archive)
+    hits = archive.browse.search(Query(query, watch, status, limit))
+    for report, snippet in hits:
+        if as_json:
+            click.echo(json.dumps({**report, "snippet": plain(snippet)}, ensure_ascii=False))
+        else:
+            when = report.get("published") or "-"
+            click.echo(f"{report['id']:>6}  {report['status']:<7}  {when:<10}  {report['title']}")
+            click.echo(f"        {report['url']}\n        {plain(snippet)}")
+    if not hits:
+        click.echo(f"search: no report matches {query!r}", err=True)
+        sys.exit(EXIT_FAILED)
 
 
 @cli.command("status")

@@ -6,7 +6,8 @@ each measured side by side in one run (never part of `make test`).
    (bench/extraction.py), and the real-page field checks, held-out pages apart;
 3. a poll against archive size, with re-checks due (bench/archive.py);
 4. memory of polls that extract and store, and of the service (bench/memory.py);
-5. command-line start against `python -c pass` (bench/startup.py).
+5. command-line start against `python -c pass` (bench/startup.py);
+6. search latency over 10,000 reports against a LIKE scan (bench/search.py).
 
 Prints a table (median [min-max]) and writes bench/results.json: one key per figure, with
 its unit and how it was measured. ``--against PATH`` (a checkout of another commit, e.g.
@@ -25,10 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import archive, extraction, memory, polls, startup
+from bench import archive, extraction, memory, polls, search, startup
 from bench.common import ROOT, Figures
 
-SECTIONS = ("polls", "extraction", "corpus", "archive", "memory", "startup")
+SECTIONS = ("polls", "extraction", "corpus", "archive", "memory", "startup", "search")
 
 
 def corpus_checks(figures: Figures) -> None:
@@ -68,6 +69,8 @@ def main() -> None:
         memory.run(figures)
     if "startup" in only:
         startup.run(figures, ROOT, against=against)
+    if "search" in only:
+        search.run(figures)
     figures.add("seconds", time.monotonic() - started, "s", "wall time of this run")
     out = ROOT / "bench" / "results.json"
     out.write_text(json.dumps(figures.data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -20,14 +20,17 @@ from domain.values import (
     EVENT_KINDS,
     boolean,
     duration,
+    env_name,
     event_kinds,
     header_text,
     http_url,
     non_negative_int,
     path,
+    port,
     positive_duration,
     positive_int,
     proxy_url,
+    secret_text,
     setting,
     size,
     text,
@@ -95,12 +98,25 @@ class NotifyConfig:
     timezone: str = setting("Asia/Shanghai", time_zone)  # times in messages; payloads keep ISO 8601 with offset
 
 
+@dataclass(frozen=True)
+class WebConfig:
+    """`serve` and `run --web`: where to listen, how links are written, who may read."""
+
+    host: str = setting("127.0.0.1", text)
+    port: int = setting(8080, port)
+    base_url: str | None = setting(None, http_url)  # links in feeds; None: built from each request
+    user: str | None = setting(None, text)  # basic auth over everything but /healthz
+    password: str | None = setting(None, secret_text, secret=True)
+    password_env: str | None = setting(None, env_name)
+
+
 TABLES = {
     "site": SiteConfig,
     "crawl": CrawlConfig,
     "storage": StorageConfig,
     "schedule": ScheduleConfig,
     "notify": NotifyConfig,
+    "web": WebConfig,
 }  # and the tables channels bring (notify/*.py TABLE), e.g. [smtp]
 LISTS = ("watch", "watchers", "alerts")
 _PATH_KEYS = {("site", "profile"), ("storage", "db")}
@@ -113,6 +129,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     tables: Mapping[str, Any] = field(default_factory=dict)  # the channels' own tables, by name ([smtp])
     watches: tuple[Watch, ...] = ()  # what is watched: [[watch]] entries, or the one [site] makes
     watchers: tuple[Watcher, ...] = ()

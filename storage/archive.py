@@ -8,6 +8,7 @@ that speaks SQL; it stores what it is given and never decides what is news.
     archive.reports   reports and their versions               (reports.py)
     archive.outbox    events, alerts, watchers, deliveries     (outbox.py)
     archive.queries   read models for the command line         (queries.py)
+    archive.browse    read models for `serve` and `search`     (browse.py, search.py)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
+from storage.browse import Browse
 from storage.db import transaction
 from storage.outbox import Outbox
 from storage.polls import Polls
@@ -41,12 +43,13 @@ class Archive:
         self.reports = Reports(db, watch)
         self.outbox = Outbox(db)
         self.queries = Queries(db)
+        self.browse = Browse(db)
 
     def scoped(self, watch: str) -> Archive:
         """One watch's part of the archive, on the same connection (its outbox and read models
         are this archive's own)."""
         part = Archive(self.db, watch)
-        part.outbox, part.queries, part.shared = self.outbox, self.queries, self.shared
+        part.outbox, part.queries, part.shared, part.browse = self.outbox, self.queries, self.shared, self.browse
         return part
 
     def transaction(self) -> contextlib.AbstractContextManager[Database]:

@@ -289,3 +289,15 @@ def m006_extractor_version(db: Database) -> None:
     db.execute("ALTER TABLE report_versions ADD COLUMN reextracted INTEGER NOT NULL DEFAULT 0")
     db.execute("ALTER TABLE reports ADD COLUMN extractor_version INTEGER NOT NULL DEFAULT 1")
     db.execute("ALTER TABLE polls ADD COLUMN reextracted INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations()
+def m007_search(db: Database) -> None:
+    """Full-text search over the latest version of every report (removed ones too): FTS5 with
+    the trigram tokenizer, which finds any Chinese substring of 3 or more characters; the
+    report id is the rowid. An existing archive is indexed here, with a progress line when
+    it is large."""
+    from storage.search import INDEX_SQL, index_existing
+
+    db.execute(INDEX_SQL)
+    index_existing(db)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.events import StoredReport
 from domain.report import FIELDS, loaded_value, stored_value
+from storage import search
 
 if TYPE_CHECKING:  # sqlite-utils is the writer's: a reader starts without it
     from sqlite_utils import Database
@@ -193,6 +194,7 @@ class Reports:
                 "reextracted": int(reextracted),
             }
         )
+        search.index(self.db, report_id, fields)  # the search index follows the latest version
         return StoredReport(url, fields, "active", version, report["first_seen"], now, self.watch, report_id)
 
     def mark_removed(self, url: str, now: str) -> StoredReport:

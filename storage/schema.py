@@ -10,4 +10,5 @@ MIGRATIONS = (
     "m004_restored_and_confirmed",
     "m005_watches",
     "m006_extractor_version",
+    "m007_search",
 )
