@@ -26,6 +26,7 @@ from jobs.result import PollResult
 from jobs.service import Service
 from jobs.watchers import open_reader, open_writer
 from notify import render
+from web.server import Address, Background, free_port
 
 SECTION = "监督工作"
 
@@ -113,8 +114,12 @@ def run_demo(layout: str, interval: float, polls: int | None, echo: Callable[[st
 
         echo(f"fixture site ({layout}) at {server.url('/')}, archive {config.storage.db}; Ctrl-C to stop")
         writer = open_writer(config, "demo", iso(utcnow()))
+        web = Background(config, Address("127.0.0.1", free_port()))
+        web.start()
+        echo(f"web view: http://127.0.0.1:{web.server.config.port}/ (reports, changes, search, feeds)")
         try:
             Service(config, writer, on_poll=after_poll, stop=done).run_until_stopped()
         finally:
+            web.stop()
             writer.close()
         receiver.shutdown()

@@ -28,6 +28,7 @@ class Filters:
     since: str | None = None  # updated at or after (ISO 8601)
     limit: int = 50
     offset: int = 0
+    changed: bool = False  # only reports edited since first seen (more than one version)
 
 
 def _row(row: dict[str, Any]) -> dict[str, Any]:
@@ -51,6 +52,8 @@ class Browse:
             if value:
                 clauses.append(column)
                 args.append(value)
+        if filters.changed:
+            clauses.append("r.version > 1")
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
     def by_ids(self, ids: list[int]) -> list[dict[str, Any]]:
@@ -81,12 +84,19 @@ class Browse:
         ]
         return report
 
-    def latest_events(self, watch: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """The newest events, newest first, each with the payload it was announced with."""
-        where, args = (" WHERE e.watch = ?", [watch]) if watch else ("", [])
+    def latest_events(self, watch: str | None = None, limit: int = 100, baseline: bool = True) -> list[dict[str, Any]]:
+        """The newest events, newest first, each with the payload it was announced with
+        (``baseline=False``: without what the first poll found)."""
+        clauses, args = [], []
+        if watch:
+            clauses.append("e.watch = ?")
+            args.append(watch)
+        if not baseline:
+            clauses.append("e.baseline = 0")
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         sql = (
             "SELECT e.id, e.kind, e.watch, e.url, e.version, e.occurred_at, e.payload, e.changes, e.removal,"
-            f" e.report_id FROM events e{where} ORDER BY e.occurred_at DESC, e.id DESC LIMIT ?"
+            f" e.report_id, e.baseline FROM events e{where} ORDER BY e.occurred_at DESC, e.id DESC LIMIT ?"
         )
         events = list(self.db.query(sql, [*args, limit]))
         missing = [e["report_id"] for e in events if not e["payload"]]
@@ -103,6 +113,11 @@ class Browse:
                     "removal": json.loads(e["removal"]) if e["removal"] else None,
                 }
         return events
+
+    def baselines(self) -> dict[str, tuple[int, str]]:
+        """Per watch: how many reports its first poll found, and when."""
+        sql = "SELECT watch, count(*), min(occurred_at) FROM events WHERE baseline = 1 GROUP BY watch"
+        return {watch: (count, at) for watch, count, at in self.db.execute(sql).fetchall()}
 
     def watches(self) -> list[str]:
         return Queries(self.db).archived_watches()

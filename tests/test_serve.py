@@ -69,8 +69,8 @@ def story(tmp_path_factory: pytest.TempPathFactory, site: FixtureServer) -> dict
     removed = fixture.sections[SECTION][-1]
     fixture.remove_report(removed.slug)
     assert cli(config, "poll").returncode == 0 and cli(config, "poll").returncode == 0
-    return {"config": config, "added": added, "edited": edited, "removed": removed,
-            "old": digit.group(), "new": changed[digit.start()]}  # fmt: skip
+    return {"config": config, "added": added, "edited": edited, "removed": removed, "old": digit.group(),
+            "new": changed[digit.start()], "edited_text": "\n".join(edited.paragraphs)}  # fmt: skip
 
 
 @pytest.fixture

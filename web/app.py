@@ -2,6 +2,8 @@
 already our HTTP client; served by uvicorn). Every route opens the archive read-only for the
 request (web/reading.py); basic auth ([web] user) covers everything but /healthz.
 
+    /, /w/<watch>/, /w/<watch>/r/<id>, /w/<watch>/r/<id>/diff, /search
+                              the pages (web/pages.py, templates/, static/)
     /healthz                  200 or 503, the verdict and one-line reason of `status`
     /metrics                  Prometheus text format (web/metrics.py)
     /feed.atom                Atom feed of every watch's events (web/feeds.py)
@@ -16,6 +18,7 @@ import base64
 import binascii
 import hmac
 from collections.abc import Callable
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -44,7 +47,18 @@ def create_app(config: Config, password: str | None = None) -> Starlette:
 
         return Route(path, endpoint)
 
+    from starlette.routing import Mount
+    from starlette.staticfiles import StaticFiles
+
+    from web import pages
+
     routes = [
+        route("/", pages.index),
+        route("/w/{watch}/", pages.watch),
+        route("/w/{watch}/r/{report_id:int}", pages.report),
+        route("/w/{watch}/r/{report_id:int}/diff", pages.diff),
+        route("/search", pages.search),
+        Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static"),
         route("/healthz", healthz),
         route("/metrics", metrics),
         route("/feed.atom", feed),

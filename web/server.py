@@ -46,6 +46,15 @@ def password(config: Config, env: Mapping[str, str] = os.environ) -> str | None:
     return web.password
 
 
+def free_port() -> int:
+    """A port nobody listens on now (the demo's web view)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -70,6 +79,7 @@ def _server(config: Config, address: Address, in_thread: bool):  # type: ignore[
         app, host=address.host, port=address.port, log_config=None, access_log=False, lifespan="off",
         server_header=False,
     )  # fmt: skip
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)  # our own line says where it listens
     server = uvicorn.Server(settings)
     if not in_thread:  # (in a thread uvicorn leaves signals alone: the service owns them)
         server.capture_signals = lambda: _stopped_by_signals(server)  # type: ignore[method-assign]
