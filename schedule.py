@@ -330,6 +330,52 @@ def search(app: App, query: str, watch_name: str | None, status: str | None, lim
         sys.exit(EXIT_FAILED)
 
 
+@cli.command()
+@ONE_WATCH
+@pass_app
+@command_errors
+def verify(app: App, watch_name: str | None) -> None:
+    """Recompute every content hash, chain link and raw response hash (exit 1 at the first break)."""
+    archive = app.reader()
+    only = app.archived_watch(watch_name, archive)
+    checked, broken = archive.evidence.verify([only] if only else [])
+    if broken is not None:
+        raise Failed(f"verify: {broken.what}")
+    heads = archive.evidence.heads()
+    for name, head in sorted(heads.items()):
+        if only is None or name == only:
+            click.echo(f"{name}: {head['links']} links, head {head['link']}")
+    click.echo(f"verify: ok ({checked} links, every version's content hash and every raw response checked)")
+
+
+@cli.command()
+@click.argument("url")
+@ONE_WATCH
+@click.option("--version", "version", type=click.IntRange(1), help="This version (default: the latest).")
+@click.option("--raw", is_flag=True, help="Write the raw response's bytes to stdout instead.")
+@pass_app
+@command_errors
+def evidence(app: App, url: str, watch_name: str | None, version: int | None, raw: bool) -> None:
+    """The proof of one stored version: its fetch, raw response, chain link and the chain head."""
+    from jobs.evidence import NoSuchVersion, proof, proof_lines
+
+    archive = app.reader()
+    watch = app.watch_of_report(url, watch_name, archive)
+    try:
+        found = proof(archive, url, watch, version)
+    except NoSuchVersion as exc:
+        raise click.UsageError(str(exc)) from None
+    if raw:
+        body = archive.evidence.blob(found["raw_sha256"]) if found["raw_sha256"] else None
+        if body is None:
+            raise Failed(f"evidence: no raw response kept for version {found['version']} of {url}")
+        sys.stdout.buffer.write(body)
+        return
+    hint = f" --config {app.config.source}" if app.config.source else ""
+    for line in proof_lines(found, hint):
+        click.echo(line)
+
+
 @cli.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @ONE_WATCH

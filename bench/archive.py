@@ -2,7 +2,8 @@
 baseline of a fixture site that big (served by another process, so its CPU is not ours),
 then polls every 30 minutes with re-checks due as the re-check policy spreads them (the
 baseline spreads the first re-checks over the 24 h period; each poll re-checks what is due).
-Per poll: requests, our CPU time, SQLite's work. And the database size per 1,000 reports."""
+Per poll: requests, our CPU time, SQLite's work. And the database size per 1,000 reports, with
+the raw responses kept (the default) and, for 1,000 reports, without them."""
 
 from __future__ import annotations
 
@@ -14,14 +15,17 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench.common import ROOT, START, Clock, Figures, fmt, make_config, poll, spread
+from jobs.config import EvidenceConfig
 from jobs.watchers import open_archive
 from storage.archive import Archive
 
-COUNTS = (100, 1_000, 10_000)
+# (reports, keep raw responses): 1,000 is measured without raw responses too ([evidence] keep_raw = false)
+VARIANTS = ((100, True), (1_000, True), (1_000, False), (10_000, True))
 
 
 @contextmanager
@@ -71,10 +75,12 @@ class SqliteWork:
 def run(figures: Figures, polls: int = 21) -> None:
     how = (f"{polls} polls 30 min apart after a real baseline, fixture site 'trs' with validators and no noise,"
            " re-check 24 h, our process's CPU time")  # fmt: skip
-    for count in COUNTS:
+    for count, keep in VARIANTS:
+        key = f"archive.{count}" + ("" if keep else "_no_raw")
         with tempfile.TemporaryDirectory() as tmp, served(count) as base_url:
             db = Path(tmp) / "a.db"
             config = make_config(base_url, db, max_list_pages=5000)
+            config = replace(config, evidence=EvidenceConfig(keep_raw=keep))
             store = open_archive(config, START.isoformat())
             clock = Clock()
             started = time.monotonic()
@@ -98,21 +104,23 @@ def run(figures: Figures, polls: int = 21) -> None:
             work.detach()
             store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             size = db.stat().st_size
-        figures.add(f"archive.{count}.requests_per_poll", spread(requests), "requests", how)
-        figures.add(f"archive.{count}.cpu_ms_per_poll", spread(cpu), "ms", how)
-        figures.add(f"archive.{count}.sqlite_vm_steps_per_poll", spread(vm), "VM steps (x100)", how)
-        figures.add(f"archive.{count}.sql_statements_per_poll", spread(sql), "statements", how)
-        figures.add(f"archive.{count}.baseline_seconds", baseline_s, "s", "wall time of the baseline poll")
-        figures.add(f"archive.{count}.db_bytes_per_1000_reports", size * 1000 / count, "bytes",
+        figures.add(f"{key}.requests_per_poll", spread(requests), "requests", how)
+        figures.add(f"{key}.cpu_ms_per_poll", spread(cpu), "ms", how)
+        figures.add(f"{key}.sqlite_vm_steps_per_poll", spread(vm), "VM steps (x100)", how)
+        figures.add(f"{key}.sql_statements_per_poll", spread(sql), "statements", how)
+        figures.add(f"{key}.baseline_seconds", baseline_s, "s", "wall time of the baseline poll")
+        figures.add(f"{key}.db_bytes_per_1000_reports", size * 1000 / count, "bytes",
                     "database file size after the polls (WAL checkpointed), per 1,000 reports")  # fmt: skip
     d = figures.data
     print(f"\n3. A poll against archive size ({how})")
     print(f"   {'reports':>8} {'requests/poll':>18} {'CPU ms/poll':>22} {'CPU ms/request':>15} {'SQLite VM steps':>26}"
           f" {'SQL statements':>16} {'MB/1000':>8}")  # fmt: skip
-    for count in COUNTS:
-        r = {k.split(".")[-1]: v for k, v in d.items() if k.startswith(f"archive.{count}.")}
+    for count, keep in VARIANTS:
+        key = f"archive.{count}" + ("" if keep else "_no_raw")
+        r = {k.split(".")[-1]: v for k, v in d.items() if k.startswith(f"{key}.")}
         per_request = r["cpu_ms_per_poll"]["median"] / r["requests_per_poll"]["median"]
         mb = r["db_bytes_per_1000_reports"]["value"] / 1e6
-        print(f"   {count:>8,} {fmt(r['requests_per_poll'], 0):>18} {fmt(r['cpu_ms_per_poll'], 1):>22}"
+        label = f"{count:,}" + ("" if keep else " no raw")
+        print(f"   {label:>8} {fmt(r['requests_per_poll'], 0):>18} {fmt(r['cpu_ms_per_poll'], 1):>22}"
               f" {per_request:>15.2f} {fmt(r['sqlite_vm_steps_per_poll'], 0):>26}"
               f" {fmt(r['sql_statements_per_poll'], 0):>16} {mb:>8.2f}")  # fmt: skip

@@ -34,7 +34,9 @@ from crawler.hosts import HostGate, HostGates
 from crawler.limits import Deadline, decoder_for
 from crawler.models import Page
 from crawler.settings import FetchSettings
+from domain.evidence import Raw, stored_headers
 from domain.fetchlog import FetchRecord
+from domain.times import iso, utcnow
 from domain.tls import tls_context
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -380,6 +382,11 @@ class Fetcher:
         if status >= 500:
             raise FetchError(f"{final}: HTTP {status}", final, status)
         text, encoding = ("", None) if status == 304 else decode_html(body, response.headers.get("content-type"))
+        raw = Raw(
+            url=final, requested_at=iso(utcnow()), status=status, body=body,
+            headers=stored_headers(list(response.headers.multi_items())),
+            request_headers=tuple((k, v) for k, v in response.request.headers.multi_items() if k.lower() != "cookie"),
+        )  # fmt: skip
         return Page(
             url=url,
             final_url=final,
@@ -390,4 +397,5 @@ class Fetcher:
             last_modified=response.headers.get("last-modified"),
             nbytes=len(body),
             redirected=redirected,
+            raw=raw,
         )

@@ -7,8 +7,9 @@ domain's (domain/report.py); the two below are the crawler's own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from domain.evidence import Raw
 from domain.report import CREDIT_KEYS, MIN_BODY_CHARS, Attachment, ListingEntry, Page, Report
 from domain.trouble import Problem
 
@@ -33,6 +34,7 @@ class Listing:
     total_pages: int | None = None
     problems: tuple[Problem, ...] = ()
     container: str | None = None  # where the items sit, to find the same list on the next page
+    raw: Raw | None = field(default=None, repr=False, compare=False)  # the page as it came (evidence)
 
     def as_dict(self) -> dict:
         return {

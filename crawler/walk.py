@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from crawler.errors import BlockedError, CrawlError
 from crawler.fetch import Fetcher
 from crawler.listing import parse_listing
 from crawler.models import Listing, ListingEntry, Page
+from domain.evidence import Raw
 from domain.trouble import Problem, ProblemKind
 
 
@@ -75,6 +76,7 @@ class WalkResult:
     not_modified: bool = False  # the first page answered 304: the list has not changed
     validators: tuple[str | None, str | None] = (None, None)  # the first page's ETag, Last-Modified
     first_status: int | None = None  # HTTP status of the first page read (None: no answer)
+    raws: tuple[Raw, ...] = ()  # the list pages read, as they came (kept as evidence when they revealed news)
 
 
 PageHandler = Callable[[Listing, WalkCursor], None]
@@ -120,6 +122,7 @@ def walk_pages(
         walk.problems.extend(p.about(page.final_url) for p in listing.problems)
         if not listing.items:
             break
+        listing = replace(listing, raw=page.raw)
         new = walk.add(page.final_url, listing)
         stop_here = keep_going is not None and not keep_going(listing)
         cursor.queue.pop(0)
@@ -145,6 +148,7 @@ class _Walk:
     validators: tuple[str | None, str | None] = (None, None)
     first_status: int | None = None
     seen_items: set[str] = field(default_factory=set)
+    raws: list[Raw] = field(default_factory=list)
 
     def fetch(self, fetcher: Fetcher, url: str, conditional: tuple[str | None, str | None], first: bool) -> Page | None:
         """The list page, or None (and a problem) when it cannot be used."""
@@ -167,12 +171,14 @@ class _Walk:
         self.seen_items.update(i.url for i in new)
         self.items.extend(new)
         self.pages.append(page_url)
+        if listing.raw is not None:
+            self.raws.append(listing.raw)
         return new
 
     def result(self, cursor: WalkCursor) -> WalkResult:
         return WalkResult(
             tuple(self.items), tuple(self.pages), self.complete, cursor.total_pages, tuple(self.problems), False,
-            self.validators, self.first_status,
+            self.validators, self.first_status, tuple(self.raws),
         )  # fmt: skip
 
 

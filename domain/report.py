@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.evidence import Raw
 from domain.trouble import Problem
 
 CREDIT_KEYS = ("contributor", "editor", "reviewer", "approver")
@@ -80,6 +81,7 @@ class Page:
     last_modified: str | None = None
     nbytes: int = 0
     redirected: bool = False
+    raw: Raw | None = field(default=None, repr=False, compare=False)  # the response as it came (evidence)
 
     @property
     def not_modified(self) -> bool:

@@ -99,6 +99,11 @@ class NotifyConfig:
 
 
 @dataclass(frozen=True)
+class EvidenceConfig:
+    keep_raw: bool = setting(True, boolean)  # keep the response each version, removal and restore came from
+
+
+@dataclass(frozen=True)
 class WebConfig:
     """`serve` and `run --web`: where to listen, how links are written, who may read."""
 
@@ -117,6 +122,7 @@ TABLES = {
     "schedule": ScheduleConfig,
     "notify": NotifyConfig,
     "web": WebConfig,
+    "evidence": EvidenceConfig,
 }  # and the tables channels bring (notify/*.py TABLE), e.g. [smtp]
 LISTS = ("watch", "watchers", "alerts")
 _PATH_KEYS = {("site", "profile"), ("storage", "db")}
@@ -130,6 +136,7 @@ class Config:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     tables: Mapping[str, Any] = field(default_factory=dict)  # the channels' own tables, by name ([smtp])
     watches: tuple[Watch, ...] = ()  # what is watched: [[watch]] entries, or the one [site] makes
     watchers: tuple[Watcher, ...] = ()

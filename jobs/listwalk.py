@@ -18,6 +18,7 @@ from crawler.errors import BlockedError, CrawlError, DiscoveryError
 from crawler.fetch import Fetcher
 from crawler.models import Listing
 from crawler.walk import WalkCursor, WalkResult, walk_pages, walk_section
+from domain.evidence import Raw
 from domain.times import iso, precise
 from domain.trouble import ProblemKind, Trouble
 from domain.watch import Watch
@@ -130,17 +131,23 @@ class ListWalk:
         """One list page read by a complete walk: its unknown items wait to be fetched, its known
         ones are marked listed, and the cursor moves on, in one transaction."""
         with self.archive.transaction():
-            self._note_listed(listing.items, baseline=cursor.kind == "baseline")
+            self._note_listed(listing.items, baseline=cursor.kind == "baseline", raws=(listing.raw,))
             self.archive.state.set(CURSOR_KEY, cursor.to_json(), iso(self.clock()))
         self.progress.pages, self.progress.total_pages, self.progress.listed = (
             cursor.pages, cursor.total_pages, cursor.items,
         )  # fmt: skip
         self._save_progress()
 
-    def _note_listed(self, items: Iterable, baseline: bool) -> None:
+    def _note_listed(self, items: Iterable, baseline: bool, raws: Iterable[Raw | None] = ()) -> None:
+        """Unknown items wait to be read, known ones are marked listed; a list page that revealed
+        news (a new or returning report, after the baseline) is kept as evidence."""
         items = list(items)
         known = self.archive.reports.known_for([i.url for i in items])
         waiting = [i for i in items if i.url not in known or known[i.url].status == "removed"]
+        if waiting and not baseline and self.config.evidence.keep_raw:
+            for raw in raws:
+                if raw is not None:
+                    self.archive.evidence.keep(raw)
         now = precise(self.clock())
         self.archive.walk.add(((i.url, i.title, i.date) for i in waiting), baseline, now)
         self.archive.reports.mark_listed(((i.url, i.title, i.date) for i in items if i.url in known), now)
@@ -177,7 +184,7 @@ class ListWalk:
         # The new items wait in the archive with the validators that hide them: a poll that
         # dies before it stores them finds them there, not behind a 304.
         with self.archive.transaction():
-            self._note_listed(walk.items, baseline=False)
+            self._note_listed(walk.items, baseline=False, raws=walk.raws)
             self._keep_validators(walk)
 
     def _keep_validators(self, walk: WalkResult) -> None:

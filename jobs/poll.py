@@ -88,7 +88,7 @@ def run_poll(
     progress = Progress(monotonic=monotonic)
     try:
         with Ticker(progress, config.schedule.progress_every):
-            recorder = Recorder(archive, subscriptions, poll_id, watch.ref())
+            recorder = Recorder(archive, subscriptions, poll_id, watch.ref(), config.evidence.keep_raw)
             Poll(config, watch, archive, recorder, fetcher, started, result, progress, clock, monotonic, stop).run()
     except Interrupted as exc:
         result.status, result.error = "stopped", str(exc)
@@ -285,7 +285,7 @@ class Poll:
             "first_seen_gone": iso(dt.datetime.fromisoformat(known.gone_since)),
             "last_seen_live": known.last_fetched_at,
         }
-        event = self.recorder.removed(task.url, now, removal, task.baseline)
+        event = self.recorder.removed(task.url, now, removal, task.baseline, outcome.raw)
         self.result.removed += 1
         self.result.events.append(("removed", task.url, event.report.fields.get("title") or ""))
 
@@ -314,7 +314,7 @@ class Poll:
             self.recorder.reextracted(
                 task.url, fields, content_hash=content_hash(fields), changes=field_changes(old, fields, task.url),
                 now=now, recheck_due_at=due_at, validators=(outcome.etag, outcome.last_modified),
-                listed=task.listed, extractor_version=outcome.extractor_version,
+                listed=task.listed, extractor_version=outcome.extractor_version, raw=outcome.raw,
             )  # fmt: skip
             self.result.reextracted += 1
             return
@@ -324,14 +324,14 @@ class Poll:
             old = self.archive.reports.current_fields(task.url) or {}
             kind = EventKind.RESTORED if known.status == "removed" else EventKind.CHANGED
             if kind is EventKind.RESTORED and content_hash(fields, known.noise) == content_hash(old, known.noise):
-                event = self.recorder.restored(task.url, now, due_at, task.listed)
+                event = self.recorder.restored(task.url, now, due_at, task.listed, outcome.raw)
                 self._count(event)
                 return
             diff = field_changes(old, fields, task.url)
         event = self.recorder.version(
             kind, task.url, fields, content_hash=content_hash(fields), changes=diff, now=now, recheck_due_at=due_at,
             validators=(outcome.etag, outcome.last_modified), listed=task.listed, baseline=task.baseline,
-            extractor_version=outcome.extractor_version,
+            extractor_version=outcome.extractor_version, raw=outcome.raw,
         )  # fmt: skip
         self._count(event)
 

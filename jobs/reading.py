@@ -16,7 +16,7 @@ extractor reads it; what it reads differently is re-extracted, stored without an
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from crawler import extract as extractor
@@ -25,6 +25,7 @@ from crawler.fetch import Fetcher
 from crawler.gone import NotFound, not_found_by_answer, not_found_page
 from crawler.profile import Selectors
 from domain.change import content_hash, noisy_shapes
+from domain.evidence import Raw
 from domain.report import Page, Report
 from storage.reports import KnownReport
 
@@ -57,6 +58,7 @@ class Extracted:
     confirmed: bool = False  # a second fetch confirmed what the first one showed
     extractor_version: int = 0  # the extractor that read it
     reextracted: bool = False  # differs only because another extractor read it: stored silently
+    raw: Raw | None = field(default=None, repr=False)  # the response it was read from (evidence)
 
     @property
     def fields(self) -> dict[str, Any]:
@@ -76,6 +78,7 @@ class NotModified:
 class Gone:
     task: Task
     verdict: NotFound
+    raw: Raw | None = field(default=None, repr=False)  # the answer that said so (evidence)
 
 
 @dataclass(frozen=True)
@@ -139,15 +142,16 @@ class Reader:
     def _report(self, task: Task, page: Page) -> Outcome:
         gone = not_found_by_answer(page, self.home_url)
         if gone:
-            return Gone(task, gone)
+            return Gone(task, gone, page.raw)
         if page.status != 200:
             return Unreadable(task, f"HTTP {page.status}")
         report = extractor.extract_report(page, self.selectors)
         template = not_found_page(page, report if report.usable else None)
         if template:
-            return Gone(task, template)
+            return Gone(task, template, page.raw)
         if report.usable:
-            return Extracted(task, report, page.etag, page.last_modified, extractor_version=extractor.EXTRACTOR_VERSION)
+            version = extractor.EXTRACTOR_VERSION
+            return Extracted(task, report, page.etag, page.last_modified, extractor_version=version, raw=page.raw)
         return Unreadable(task, "extraction failed: " + "; ".join(report.blocking_problems or report.problems))
 
     def _confirm(self, task: Task, first: Extracted, old: dict[str, Any]) -> Outcome:

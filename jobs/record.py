@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.events import Event, EventKind, Subscription
+from domain.evidence import LinkKind, Raw
 from storage.archive import Archive
 from storage.reports import Listed
 
@@ -22,6 +23,13 @@ class Recorder:
     subscriptions: Sequence[Subscription]
     poll_id: int | None = None
     watch: Mapping[str, str] | None = None  # what events say of their watch: {"name", "url", "section"}
+    keep_raw: bool = True  # [evidence] keep_raw: the response each change came from is kept
+
+    def _proof(self, raw: Raw | None) -> tuple[int | None, str | None]:
+        """(response id, raw sha256) of the response kept for a change, in its transaction."""
+        if raw is None or not self.keep_raw:
+            return None, None
+        return self.archive.evidence.keep(raw), raw.sha256
 
     def version(
         self,
@@ -37,14 +45,17 @@ class Recorder:
         listed: Listed | None,
         baseline: bool,
         extractor_version: int,
+        raw: Raw | None = None,
     ) -> Event:
-        """A new version (new, changed, or restored with changes) and its event."""
+        """A new version (new, changed, or restored with changes), its proof and its event."""
         with self.archive.transaction():
+            response_id, sha = self._proof(raw)
             stored = self.archive.reports.save_version(
                 url=url, fields=fields, content_hash=content_hash, changed=changes, now=now,
                 recheck_due_at=recheck_due_at, etag=validators[0], last_modified=validators[1], listed=listed,
-                poll_id=self.poll_id, extractor_version=extractor_version,
+                poll_id=self.poll_id, extractor_version=extractor_version, response_id=response_id,
             )  # fmt: skip
+            self.archive.evidence.append(LinkKind.VERSION, url, stored.version, now, content_hash, sha, response_id)
             return self._announce(Event(kind, stored, now, changes, baseline, watch=self.watch))
 
     def reextracted(
@@ -59,25 +70,38 @@ class Recorder:
         validators: tuple[str | None, str | None],
         listed: Listed | None,
         extractor_version: int,
+        raw: Raw | None = None,
     ) -> None:
         """A version that differs only because a newer extractor read the page: stored, never
         announced (no event, no delivery); ``history`` shows it as re-extracted."""
         with self.archive.transaction():
-            self.archive.reports.save_version(
+            response_id, sha = self._proof(raw)
+            stored = self.archive.reports.save_version(
                 url=url, fields=fields, content_hash=content_hash, changed=changes, now=now,
                 recheck_due_at=recheck_due_at, etag=validators[0], last_modified=validators[1], listed=listed,
-                poll_id=self.poll_id, extractor_version=extractor_version, reextracted=True,
+                poll_id=self.poll_id, extractor_version=extractor_version, reextracted=True, response_id=response_id,
             )  # fmt: skip
+            evidence = self.archive.evidence
+            evidence.append(LinkKind.REEXTRACTION, url, stored.version, now, content_hash, sha, response_id)
 
-    def removed(self, url: str, now: str, removal: Mapping[str, Any], baseline: bool = False) -> Event:
+    def removed(
+        self, url: str, now: str, removal: Mapping[str, Any], baseline: bool = False, raw: Raw | None = None
+    ) -> Event:
+        """A confirmed removal, the answer that confirmed it, and its event."""
         with self.archive.transaction():
+            response_id, sha = self._proof(raw)
             stored = self.archive.reports.mark_removed(url, now)
+            digest = self.archive.reports.content_hash_of(url)
+            self.archive.evidence.append(LinkKind.REMOVAL, url, stored.version, now, digest, sha, response_id)
             return self._announce(Event(EventKind.REMOVED, stored, now, {}, baseline, removal, self.watch))
 
-    def restored(self, url: str, now: str, recheck_due_at: str, listed: Listed | None) -> Event:
-        """A removed report back with the fields it had: no new version, an event."""
+    def restored(self, url: str, now: str, recheck_due_at: str, listed: Listed | None, raw: Raw | None = None) -> Event:
+        """A removed report back with the fields it had: no new version, a link, an event."""
         with self.archive.transaction():
+            response_id, sha = self._proof(raw)
             stored = self.archive.reports.restore(url, now, recheck_due_at, listed)
+            digest = self.archive.reports.content_hash_of(url)
+            self.archive.evidence.append(LinkKind.RESTORE, url, stored.version, now, digest, sha, response_id)
             return self._announce(Event(EventKind.RESTORED, stored, now, watch=self.watch))
 
     def _announce(self, event: Event) -> Event:

@@ -80,6 +80,7 @@ def watch_status(
         "next_poll": next_poll,
         "progress": _progress(scoped, writer),
         "reports": scoped.queries.report_counts(name),
+        "chain": scoped.evidence.head(name),  # the watch's chain head (evidence): quote it to pin the archive
         "trouble": trouble,
         "trouble_since": since,
         "problems": problems,
@@ -123,7 +124,7 @@ def status(
 
 def _listed(w: dict[str, Any]) -> dict[str, Any]:
     """A watch in status --json: {name, url, section, last_poll, next_poll, healthy, trouble, reports}."""
-    keys = ("name", "url", "section", "last_poll", "next_poll", "healthy", "trouble", "problems", "progress")
+    keys = ("name", "url", "section", "last_poll", "next_poll", "healthy", "trouble", "problems", "progress", "chain")
     return {
         **{k: w[k] for k in keys},
         "reports": {"active": w["reports"]["active"], "removed": w["reports"]["removed"]},
@@ -181,6 +182,11 @@ def format_status(s: dict[str, Any]) -> list[str]:
         f"database:     {db['path']} ({db['bytes'] / 1e6:.1f} MB)",
         f"writer:       {writer}",
         *([f"watches:      {len(s['watches'])}"] if len(s["watches"]) > 1 else []),
+        *[
+            f"chain head:   {w['chain']}" + (f" ({w['name']})" if len(s["watches"]) > 1 else "")
+            for w in s["watches"]
+            if w.get("chain")
+        ],
         f"health:       {health}",
     ]
 
@@ -195,5 +201,6 @@ def format_watches(watches: list[dict[str, Any]]) -> list[str]:
         polled = f"last poll {last['started_at']} {last['status']}" if last else "never polled"
         counts = f"{w['reports']['active']} active, {w['reports']['removed']} removed"
         upcoming = f", next {w['next_poll']}" if w["next_poll"] else ""
-        lines.append(f"{w['name']:<20} {where}  {polled}{upcoming}  {counts}  health: {health}")
+        chain = f"  chain {w['chain'][:16]}" if w.get("chain") else ""
+        lines.append(f"{w['name']:<20} {where}  {polled}{upcoming}  {counts}{chain}  health: {health}")
     return lines

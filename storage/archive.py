@@ -9,6 +9,7 @@ that speaks SQL; it stores what it is given and never decides what is news.
     archive.outbox    events, alerts, watchers, deliveries     (outbox.py)
     archive.queries   read models for the command line         (queries.py)
     archive.browse    read models for `serve` and `search`     (browse.py, search.py)
+    archive.evidence  raw responses and the chain, per watch   (evidence.py)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from storage.browse import Browse
 from storage.db import transaction
+from storage.evidence import Evidence
 from storage.outbox import Outbox
 from storage.polls import Polls
 from storage.queries import Queries
@@ -41,6 +43,7 @@ class Archive:
         self.polls = Polls(db, watch)
         self.walk = WalkItems(db, watch)
         self.reports = Reports(db, watch)
+        self.evidence = Evidence(db, watch)
         self.outbox = Outbox(db)
         self.queries = Queries(db)
         self.browse = Browse(db)

@@ -301,3 +301,51 @@ def m007_search(db: Database) -> None:
 
     db.execute(INDEX_SQL)
     index_existing(db)
+
+
+@migrations()
+def m008_evidence(db: Database) -> None:
+    """Raw responses (blobs, content-addressed and compressed; responses with their request)
+    and each watch's chain of links. The versions, removals and restores stored before start
+    the chain in (stored_at, id) order, with no raw response (raw_sha256 null)."""
+    from domain.evidence import GENESIS, link, record
+
+    db.execute("CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, codec TEXT NOT NULL,"
+               " data BLOB NOT NULL)")  # fmt: skip
+    db.execute(
+        "CREATE TABLE responses (id INTEGER PRIMARY KEY, watch TEXT NOT NULL, url TEXT NOT NULL, method TEXT NOT NULL,"
+        " requested_at TEXT NOT NULL, request_headers TEXT NOT NULL, status INTEGER NOT NULL, headers TEXT NOT NULL,"
+        " raw_sha256 TEXT NOT NULL REFERENCES blobs (sha256))"
+    )
+    db.execute(
+        "CREATE TABLE chain (id INTEGER PRIMARY KEY, watch TEXT NOT NULL, kind TEXT NOT NULL, url TEXT NOT NULL,"
+        " version INTEGER NOT NULL, at TEXT NOT NULL, content_hash TEXT NOT NULL, raw_sha256 TEXT,"
+        " response_id INTEGER REFERENCES responses (id), prev TEXT NOT NULL, link TEXT NOT NULL UNIQUE)"
+    )
+    db.execute("CREATE INDEX chain_watch ON chain (watch, id)")
+    db.execute("CREATE INDEX chain_url ON chain (watch, url, id)")
+    db.execute("ALTER TABLE report_versions ADD COLUMN response_id INTEGER REFERENCES responses (id)")
+    hashes = {(w, u, v): h for w, u, v, h in db.execute(
+        "SELECT watch, url, version, content_hash FROM report_versions").fetchall()}  # fmt: skip
+    entries = [
+        (watch, at, 0, vid, "reextraction" if reextracted else "version", url, version)
+        for vid, watch, url, version, at, reextracted in db.execute(
+            "SELECT id, watch, url, version, stored_at, reextracted FROM report_versions"
+        ).fetchall()
+    ] + [
+        (watch, at, 1, eid, "removal" if kind == "removed" else "restore", url, version)
+        for eid, watch, url, version, at, kind in db.execute(
+            "SELECT id, watch, url, version, occurred_at, kind FROM events WHERE kind IN ('removed', 'restored')"
+        ).fetchall()
+    ]
+    heads: dict[str, str] = {}
+    for watch, at, _, _, kind, url, version in sorted(entries):
+        prev = heads.get(watch, GENESIS)
+        digest = hashes.get((watch, url, version), "")
+        value = link(prev, record(kind, watch, url, version, at, digest, None))
+        db.execute(
+            "INSERT INTO chain (watch, kind, url, version, at, content_hash, raw_sha256, response_id, prev, link)"
+            " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)",
+            [watch, kind, url, version, at, digest, prev, value],
+        )
+        heads[watch] = value

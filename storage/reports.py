@@ -157,6 +157,7 @@ class Reports:
         poll_id: int | None,
         extractor_version: int,
         reextracted: bool = False,
+        response_id: int | None = None,
     ) -> StoredReport:
         """A new version of a report (first sight, an edit, back after removal, or read anew by a
         newer extractor). Run it in the caller's transaction, with the event that announces it."""
@@ -192,10 +193,16 @@ class Reports:
                 "poll_id": poll_id,
                 "extractor_version": extractor_version,
                 "reextracted": int(reextracted),
+                "response_id": response_id,
             }
         )
         search.index(self.db, report_id, fields)  # the search index follows the latest version
         return StoredReport(url, fields, "active", version, report["first_seen"], now, self.watch, report_id)
+
+    def content_hash_of(self, url: str) -> str:
+        sql = "SELECT content_hash FROM reports WHERE watch = ? AND url = ?"
+        row = self.db.execute(sql, [self.watch, url]).fetchone()
+        return row[0] if row else ""
 
     def mark_removed(self, url: str, now: str) -> StoredReport:
         """A confirmed removal (in the caller's transaction, with its event)."""

@@ -11,4 +11,5 @@ MIGRATIONS = (
     "m005_watches",
     "m006_extractor_version",
     "m007_search",
+    "m008_evidence",
 )

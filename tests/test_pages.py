@@ -33,6 +33,7 @@ def test_the_overview_shows_each_watch_and_what_happened(story: dict) -> None:  
     html = page(story, "/")
     card = html.css_first(".card")
     assert SECTION in card.text() and "正常" in card.text() and "23" in card.text() and "首次收录" in card.text()
+    assert re.fullmatch(r"[0-9a-f]{64}", card.css_first("code").text()), "the chain head"
     events = [li.text() for li in html.css(".events li")]
     assert len(events) == 3, "the new report, the edit, the removal: never the baseline"
     assert "已删除" in events[0] and story["removed"].title in events[0]

@@ -133,6 +133,7 @@ def test_the_feeds_are_valid_atom_newest_first(client: AppClient, story: dict) -
     change = feed.entries[1]
     assert "<del" in change.summary and f">{story['old']}</del>" in change.summary
     assert f">{story['new']}</ins>" in change.summary and story["edited"].title in change.title
+    assert re.fullmatch(r"chain head anyue: [0-9a-f]{64}", feed.feed.subtitle), "the evidence chain's head"
     one = feedparser.parse(client.get("/w/anyue/feed.atom").content)
     assert one.bozo is False and one.feed.id == "urn:ayrdw-watch:anyue:feed" and len(one.entries) == 26
     assert client.get("/w/nosuch/feed.atom").status_code == 404

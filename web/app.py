@@ -97,6 +97,7 @@ def feed(config: Config, request: Request) -> Response:
         if watch is not None and watch not in archive.browse.watches():
             return PlainTextResponse(f"no watch named {watch!r}\n", status_code=404)
         events = archive.browse.latest_events(watch, feeds.MAX_ENTRIES)
+        heads = {w: h["link"] for w, h in archive.evidence.heads().items() if watch is None or w == watch}
     base = config.web.base_url or str(request.base_url)
     base = base.rstrip("/")
     path = f"/w/{watch}/feed.atom" if watch else "/feed.atom"
@@ -110,6 +111,7 @@ def feed(config: Config, request: Request) -> Response:
         self_url=base + path,
         home_url=(configured.url if configured else base + "/"),
         zone=config.notify.timezone,
+        heads=heads,
     )
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 

@@ -25,12 +25,17 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return element
 
 
-def atom(events: list[dict[str, Any]], *, feed_id: str, title: str, self_url: str, home_url: str, zone: str) -> bytes:
+def atom(
+    events: list[dict[str, Any]], *, feed_id: str, title: str, self_url: str, home_url: str, zone: str,
+    heads: dict[str, str] | None = None,
+) -> bytes:  # fmt: skip
     """The feed of these events (newest first)."""
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
     _sub(feed, "id", feed_id)
     _sub(feed, "title", title)
+    if heads:  # the evidence chain's head per watch: a reader who keeps it can later tell it was not rewritten
+        _sub(feed, "subtitle", "; ".join(f"chain head {watch}: {head}" for watch, head in sorted(heads.items())))
     _sub(feed, "updated", events[0]["occurred_at"] if events else iso(utcnow()))
     _sub(feed, "link", rel="self", type="application/atom+xml", href=self_url)
     _sub(feed, "link", rel="alternate", type="text/html", href=home_url)

@@ -1,0 +1,62 @@
+"""`verify` and `evidence`: what the archive can prove, as the command line prints it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage.archive import Archive
+
+
+class NoSuchVersion(LookupError):
+    """The report has no such version (a usage error)."""
+
+
+def proof(archive: Archive, url: str, watch: str, version: int | None) -> dict[str, Any]:
+    """Everything that proves one version: the fetch, the raw response, its link and the head."""
+    evidence = archive.scoped(watch).evidence
+    versions = archive.queries.versions(url, watch)
+    number = version or versions[-1]["version"]
+    chosen = next((v for v in versions if v["version"] == number), None)
+    if chosen is None:
+        raise NoSuchVersion(f"{url} has versions 1 to {versions[-1]['version']}, not {number}")
+    links = [entry for entry in evidence.links_of(url, watch) if entry["version"] == number]
+    first = next(
+        (entry for entry in links if entry["kind"] in ("version", "reextraction")), links[0] if links else None
+    )
+    response = evidence.response(first["response_id"]) if first and first["response_id"] else None
+    return {
+        "url": url, "watch": watch, "version": number, "stored_at": chosen["stored_at"],
+        "content_hash": first["content_hash"] if first else None,
+        "raw_sha256": first["raw_sha256"] if first else None, "response": response,
+        "link": first, "later_links": [e for e in links if e is not first], "head": evidence.head(watch),
+        "title": chosen.get("title"),
+    }  # fmt: skip
+
+
+def proof_lines(p: dict[str, Any], config_hint: str = "") -> list[str]:
+    link, response = p["link"], p["response"]
+    lines = [
+        f"report:        {p['title']}",
+        f"url:           {p['url']}  (watch {p['watch']})",
+        f"version:       {p['version']}, stored {p['stored_at']}",
+        f"content hash:  {p['content_hash']}  (sha256 of the version's fields, normalised)",
+    ]
+    if response:
+        lines += [
+            f"fetched:       {response['method']} {response['url']} at {response['requested_at']}",
+            f"answer:        HTTP {response['status']}",
+            *[f"  {name}: {value}" for name, value in response["headers"]],
+            "request headers we sent:",
+            *[f"  {name}: {value}" for name, value in response["request_headers"]],
+            f"raw response:  sha256 {p['raw_sha256']}  (`evidence URL --version {p['version']} --raw` writes it)",
+        ]
+    else:
+        lines.append("raw response:  none kept (stored before release 0.7.0, or with [evidence] keep_raw = false)")
+    if link:
+        lines += [f"chain link:    #{link['id']} {link['link']}", f"  after:       {link['prev']}"]
+    lines += [f"later:         {e['kind']} at {e['at']} (link {e['link']})" for e in p["later_links"]]
+    lines += [
+        f"chain head:    {p['head']}  (watch {p['watch']}; compare with a head you noted or published earlier)",
+        f"verify it:     ayrdw-watch{config_hint} verify --watch {p['watch']}",
+    ]
+    return lines
