@@ -332,15 +332,22 @@ def search(app: App, query: str, watch_name: str | None, status: str | None, lim
 
 @cli.command()
 @ONE_WATCH
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False), help="Also check every signed head.")
 @pass_app
 @command_errors
-def verify(app: App, watch_name: str | None) -> None:
-    """Recompute every content hash, chain link and raw response hash (exit 1 at the first break)."""
+def verify(app: App, watch_name: str | None, public_key: str | None) -> None:
+    """Recompute every content hash, chain link and raw response hash (exit 1 at the first break);
+    with --public-key, every signed chain head too."""
     archive = app.reader()
     only = app.archived_watch(watch_name, archive)
     checked, broken = archive.evidence.verify([only] if only else [])
     if broken is not None:
         raise Failed(f"verify: {broken.what}")
+    if public_key is not None:
+        from jobs.evidence import check_signatures
+
+        signed = check_signatures(archive, public_key, [only] if only else [])
+        click.echo(f"{signed} signed heads checked with {public_key}")
     heads = archive.evidence.heads()
     for name, head in sorted(heads.items()):
         if only is None or name == only:
@@ -374,6 +381,48 @@ def evidence(app: App, url: str, watch_name: str | None, version: int | None, ra
     hint = f" --config {app.config.source}" if app.config.source else ""
     for line in proof_lines(found, hint):
         click.echo(line)
+
+
+@cli.command()
+@click.option(
+    "-o",
+    "--output",
+    "prefix",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="PREFIX: writes PREFIX and PREFIX.pub.",
+)
+def keygen(prefix: str) -> None:
+    """A new Ed25519 key pair for signing chain heads: PREFIX (private, mode 0600) and PREFIX.pub."""
+    from pathlib import Path
+
+    from domain.signing import keygen as make_keys
+
+    try:
+        private, public = make_keys(Path(prefix))
+    except (FileExistsError, OSError) as exc:
+        click.echo(f"error: keygen: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    click.echo(f"private key: {private} (keep it secret; [evidence] signing_key_env names a variable holding it)")
+    click.echo(f"public key:  {public} (publish it: `verify --public-key` checks the signed heads)")
+
+
+@cli.command()
+@ONE_WATCH
+@click.option("--since", help="Only what was fetched or linked at or after this ISO 8601 date or time.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="FILE.warc.gz (or .warc)")
+@pass_app
+@command_errors
+def warc(app: App, watch_name: str | None, since: str | None, output: str) -> None:
+    """The kept responses (request and response records) and the chain (metadata) as WARC 1.1."""
+    from pathlib import Path
+
+    from jobs.warc import write_warc
+
+    archive = app.reader()
+    only = app.archived_watch(watch_name, archive)
+    counts = write_warc(archive, Path(output), only, since)
+    click.echo(f"warc: {counts['response']} responses, {counts['metadata']} chain links written to {output}")
 
 
 @cli.command("status")

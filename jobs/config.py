@@ -101,6 +101,7 @@ class NotifyConfig:
 @dataclass(frozen=True)
 class EvidenceConfig:
     keep_raw: bool = setting(True, boolean)  # keep the response each version, removal and restore came from
+    signing_key_env: str | None = setting(None, env_name)  # a variable holding an Ed25519 key: heads get signed
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ class Config:
     watchers: tuple[Watcher, ...] = ()
     alerts: tuple[Watcher, ...] = ()  # operators: told when the poll itself is in trouble
     source: Path | None = None  # the file it came from, if any
+    signing_key: str | None = field(default=None, repr=False)  # [evidence] signing_key_env's key (a secret)
 
     def watch(self, name: str) -> Watch | None:
         return next((w for w in self.watches if w.name == name), None)
@@ -302,7 +304,8 @@ def _config(
             own[name] = module.finish_table(tables.pop(name, None) or cls(), env, require_secrets)
         except ChannelError as exc:
             raise ConfigError(f"{where}: {exc.where(name)}: {exc}") from None
-    config = Config(**tables, tables=own, watches=watches, source=source)
+    signing_key = _signing_key(tables.get("evidence") or EvidenceConfig(), env, require_secrets, where)
+    config = Config(**tables, tables=own, watches=watches, source=source, signing_key=signing_key)
     for kind in CHANNELS:
         check = getattr(channel(kind), "check", None)
         try:
@@ -311,6 +314,25 @@ def _config(
         except ChannelError as exc:
             raise ConfigError(f"{where}: {exc.where(kind)}: {exc}") from None
     return config
+
+
+def _signing_key(evidence: EvidenceConfig, env: dict[str, str], require: bool, where: str) -> str | None:
+    """The Ed25519 key [evidence] signing_key_env names, checked (a command that polls needs it)."""
+    variable = evidence.signing_key_env
+    if not variable:
+        return None
+    text = env.get(variable)
+    if not text:
+        if require:
+            raise ConfigError(f"{where}: evidence.signing_key_env: environment variable {variable} is not set")
+        return None
+    from domain.signing import SigningKeyError, private_key
+
+    try:
+        private_key(text)
+    except SigningKeyError as exc:
+        raise ConfigError(f"{where}: evidence.signing_key_env: {exc}") from None
+    return text
 
 
 def config_warnings(config: Config) -> list[str]:

@@ -60,3 +60,25 @@ def proof_lines(p: dict[str, Any], config_hint: str = "") -> list[str]:
         f"verify it:     ayrdw-watch{config_hint} verify --watch {p['watch']}",
     ]
     return lines
+
+
+def check_signatures(archive: Archive, public_key_file: str, watches: list[str]) -> int:
+    """Every signed head checks with the public key and is the link at its position; the count."""
+    from pathlib import Path
+
+    from domain.signing import Signed, SigningKeyError, public_key, valid
+    from jobs.errors import Failed
+
+    try:
+        key = public_key(Path(public_key_file).read_text(encoding="ascii", errors="replace"))
+    except SigningKeyError as exc:
+        raise Failed(f"verify: {public_key_file}: {exc}") from None
+    rows = archive.evidence.signatures(watches)
+    for row in rows:
+        signed = Signed(row["watch"], row["idx"], row["head"], row["signature"])
+        if not valid(key, signed):
+            raise Failed(f"verify: the signature of head {row['idx']} of watch {row['watch']} does not check"
+                         f" with {public_key_file}: forged, altered, or signed with another key")  # fmt: skip
+        if archive.evidence.link_at(row["watch"], row["idx"]) != row["head"]:
+            raise Failed(f"verify: signed head {row['idx']} of watch {row['watch']} is not the link at that place")
+    return len(rows)

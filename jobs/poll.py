@@ -75,6 +75,7 @@ def run_poll(
     archive = archive.scoped(watch.name)
     started, t0 = clock(), monotonic()
     poll_id = archive.polls.start(iso(started))
+    head_before = archive.evidence.head()
     result = PollResult(watch=watch.name)
     robots_given = _remembered_robots(archive, started)
     fetcher = Fetcher(
@@ -108,12 +109,26 @@ def run_poll(
         try:
             now = iso(clock())
             archive.polls.log_fetches(poll_id, fetcher.records, now)
+            _sign_head(config, archive, head_before, now)
             _remember_robots(archive, robots_given, fetcher.robots, now)
             archive.state.set("progress", None, now)
             archive.polls.finish(poll_id, result.counts(), now)
         except sqlite3.Error as exc:  # the poll row stays 'running': the next start marks it interrupted
             result.status, result.error = "failed", str(describe(exc, config.storage.db))
     return result
+
+
+def _sign_head(config: Config, archive: Archive, before: str | None, now: str) -> None:
+    """A poll that extended its watch's chain signs the new head ([evidence] signing_key_env)."""
+    head = archive.evidence.head()
+    if not config.signing_key or head is None or head == before:
+        return
+    from domain.signing import private_key, public_text, sign
+
+    key = private_key(config.signing_key)
+    signed = sign(key, archive.watch, archive.evidence.length(), head)
+    with archive.transaction():
+        archive.evidence.add_signature(signed.index, head, signed.signature, public_text(key.public_key()), now)
 
 
 class Poll:

@@ -114,6 +114,53 @@ class Evidence:
         ).fetchall()
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
+    def response_ids(self, watch: str | None = None, since: str | None = None) -> list[int]:
+        """Kept responses in the order they were fetched (the WARC export)."""
+        clauses, args = [], []
+        if watch:
+            clauses.append("watch = ?")
+            args.append(watch)
+        if since:
+            clauses.append("requested_at >= ?")
+            args.append(since)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        return [rid for (rid,) in self.db.execute(f"SELECT id FROM responses{where} ORDER BY id", args).fetchall()]
+
+    def links(self, watch: str | None = None, since: str | None = None) -> list[dict[str, Any]]:
+        keys = ("id", "watch", "kind", "url", "version", "at", "content_hash", "raw_sha256", "prev", "link")
+        clauses, args = [], []
+        if watch:
+            clauses.append("watch = ?")
+            args.append(watch)
+        if since:
+            clauses.append("at >= ?")
+            args.append(since)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self.db.execute(f"SELECT {', '.join(keys)} FROM chain{where} ORDER BY id", args).fetchall()
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    # -- signed heads --------------------------------------------------------------------------------
+    def length(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM chain WHERE watch = ?", [self.watch]).fetchone()[0])
+
+    def add_signature(self, index: int, head: str, signature: str, public_key: str, at: str) -> None:
+        self.db.execute(
+            "INSERT INTO signatures (watch, idx, head, signature, public_key, signed_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [self.watch, index, head, signature, public_key, at],
+        )
+
+    def signatures(self, watches: list[str]) -> list[dict[str, Any]]:
+        keys = ("watch", "idx", "head", "signature", "public_key", "signed_at")
+        rows = self.db.execute(f"SELECT {', '.join(keys)} FROM signatures ORDER BY id").fetchall()
+        return [dict(zip(keys, r, strict=True)) for r in rows if not watches or r[0] in watches]
+
+    def link_at(self, watch: str, index: int) -> str | None:
+        """The link at this position (from 1) of a watch's chain."""
+        row = self.db.execute(
+            "SELECT link FROM chain WHERE watch = ? ORDER BY id LIMIT 1 OFFSET ?", [watch, index - 1]
+        ).fetchone()
+        return row[0] if row else None
+
     # -- verify ------------------------------------------------------------------------------------
     def verify(self, watches: list[str]) -> tuple[int, Broken | None]:
         """Every content hash from its fields, every link, every blob; (links checked, the first break)."""

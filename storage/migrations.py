@@ -349,3 +349,14 @@ def m008_evidence(db: Database) -> None:
             [watch, kind, url, version, at, digest, prev, value],
         )
         heads[watch] = value
+
+
+@migrations()
+def m009_signatures(db: Database) -> None:
+    """Chain heads signed with the operator's Ed25519 key ([evidence] signing_key_env): the head,
+    its position in its watch's chain, the signature and the public key that checks it."""
+    db.execute(
+        "CREATE TABLE signatures (id INTEGER PRIMARY KEY, watch TEXT NOT NULL, idx INTEGER NOT NULL,"
+        " head TEXT NOT NULL, signature TEXT NOT NULL, public_key TEXT NOT NULL, signed_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX signatures_watch ON signatures (watch, idx)")

@@ -12,4 +12,5 @@ MIGRATIONS = (
     "m006_extractor_version",
     "m007_search",
     "m008_evidence",
+    "m009_signatures",
 )

@@ -116,7 +116,7 @@ def test_a_file_that_is_not_an_archive(tmp_path: Path) -> None:
 def test_a_full_disk_fails_the_poll_with_one_line_exit_1_and_keeps_what_was_stored(
     tmp_path: Path, site: FixtureServer
 ) -> None:
-    with tmpfs(tmp_path / "small", "700k") as mounted:
+    with tmpfs(tmp_path / "small", "1200k") as mounted:
         folder = mounted or tmp_path
         config = write(tmp_path, site, folder / "watch.db")
         limit = None
@@ -124,10 +124,10 @@ def test_a_full_disk_fails_the_poll_with_one_line_exit_1_and_keeps_what_was_stor
 
             def limit() -> None:
                 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-                resource.setrlimit(resource.RLIMIT_FSIZE, (700_000, 700_000))
+                resource.setrlimit(resource.RLIMIT_FSIZE, (1_200_000, 1_200_000))
 
         for report in site.site.sections["监督工作"][:10]:
-            site.site.edit_report(report.slug, paragraphs=report.paragraphs * 12)  # big reports fill it fast
+            site.site.edit_report(report.slug, paragraphs=report.paragraphs * 40)  # big reports fill it fast
         done = subprocess.run(
             [*PYTHON, "--config", str(config), "poll"],
             capture_output=True, text=True, timeout=120, preexec_fn=limit,
