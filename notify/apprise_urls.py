@@ -23,12 +23,13 @@ from urllib.parse import urlsplit
 from domain.events import Notice
 from domain.values import env_name
 from notify import markdown
-from notify.base import ChannelError, NotifyError, SendResult, Watcher, read_keys
+from notify.base import ChannelError, NotifyError, SendResult, Watcher, read_keys, value_or_env
 from storage.outbox import Due
 
 KIND = "apprise"
 KEYS = frozenset({"urls", "urls_env"})
 INSTALL = "pip install 'ayrdw-watch[apprise]'"
+UNSET = ("unset://",)  # urls_env's variable unset, for a command that sends nothing
 
 
 def _url_list(value: Any) -> tuple[str, ...]:
@@ -55,21 +56,12 @@ class AppriseSettings:
 
 def settings(values: Mapping[str, Any], env: Mapping[str, str], require_secrets: bool) -> AppriseSettings:
     parsed = read_keys(values, {"urls": _url_list, "urls_env": env_name})
-    if "urls" in parsed and "urls_env" in parsed:
-        raise ChannelError("give urls or urls_env, not both", "urls")
-    if "urls_env" in parsed:
-        variable = parsed["urls_env"]
-        if env.get(variable):
-            try:
-                parsed["urls"] = _url_list(env[variable])
-            except ValueError:
-                raise ChannelError(f"environment variable {variable} holds no Apprise URL", "urls_env") from None
-        elif require_secrets:
-            raise ChannelError(f"environment variable {variable} is not set", "urls_env")
-        else:
-            return AppriseSettings(("unset://",))
-    if "urls" not in parsed:
+    urls = value_or_env(parsed, "urls", env, require_secrets, _url_list, "an Apprise URL", UNSET)
+    if urls is None:
         raise ChannelError("an apprise watcher needs urls (or urls_env)", "urls")
+    if urls == UNSET:  # a read-only command: no secret needed
+        return AppriseSettings(UNSET)
+    parsed["urls"] = urls
     found = _apprise()
     if found is None:
         raise ChannelError(f'kind = "apprise" needs the Apprise library: {INSTALL}')

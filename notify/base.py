@@ -142,6 +142,28 @@ def read_secret(
     return None
 
 
+def value_or_env(
+    parsed: Mapping[str, Any], key: str, env: Mapping[str, str], require: bool,
+    parse: Callable[[Any], Any], what: str, unset: Any,
+) -> Any:  # fmt: skip
+    """A secret value (a robot's URL, Apprise URLs) given as ``key`` or named by ``key_env``, the
+    variable's text read by ``parse``. Unset variable: an error when the command sends
+    (``require``), else ``unset`` (read-only commands need no secret)."""
+    variable = parsed.get(f"{key}_env")
+    if variable is None:
+        return parsed.get(key)
+    if key in parsed:
+        raise ChannelError(f"give {key} or {key}_env, not both", key)
+    if not env.get(variable):
+        if require:
+            raise ChannelError(f"environment variable {variable} is not set", f"{key}_env")
+        return unset
+    try:
+        return parse(env[variable])
+    except ValueError:
+        raise ChannelError(f"environment variable {variable} does not hold {what}", f"{key}_env") from None
+
+
 def notifier_for(watcher: Watcher, config: Any) -> Notifier:
     """The notifier of a watcher's kind, built from the config."""
     return channel(watcher.kind).notifier(watcher, config)

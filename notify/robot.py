@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from domain.events import Notice
 from domain.values import env_name, http_url, secret_text
-from notify.base import ChannelError, NotifyError, SendResult, read_keys, read_secret
+from notify.base import ChannelError, NotifyError, SendResult, read_keys, read_secret, value_or_env
 from storage.outbox import Due
 
 if TYPE_CHECKING:
@@ -61,22 +61,10 @@ def robot_settings(
     elif {"secret", "secret_env"} & set(values):
         raise ChannelError(f"a {kind} robot is not signed: drop secret / secret_env (the URL's key is the secret)")
     parsed = read_keys(values, parsers)
-    if "url" in parsed and "url_env" in parsed:
-        raise ChannelError("give url or url_env, not both", "url")
-    if "url_env" in parsed:
-        variable = parsed["url_env"]
-        if env.get(variable):
-            try:
-                parsed["url"] = http_url(env[variable])
-            except ValueError:
-                raise ChannelError(f"environment variable {variable} does not hold an http(s) URL", "url_env") from None
-        elif require_secrets:
-            raise ChannelError(f"environment variable {variable} is not set", "url_env")
-        else:
-            parsed["url"] = f"https://{kind}.invalid/"  # `status` and friends need no secret
-    if "url" not in parsed:
+    url = value_or_env(parsed, "url", env, require_secrets, http_url, "an http(s) URL", f"https://{kind}.invalid/")
+    if url is None:
         raise ChannelError(f"a {kind} watcher needs url (or url_env): the robot's webhook address", "url")
-    return RobotSettings(kind, parsed["url"], read_secret(parsed, "secret", env, require_secrets) if signed else None)
+    return RobotSettings(kind, url, read_secret(parsed, "secret", env, require_secrets) if signed else None)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,16 @@ def decompress(data: bytes, codec: str) -> bytes:
     raise ValueError(f"unknown blob codec {codec!r}")
 
 
+def _of(watch: str | None, since: str | None, time_column: str) -> tuple[str, list[str]]:
+    """A WHERE clause for one watch (None: all) and rows at or after ``since``."""
+    clauses, args = [], []
+    for clause, value in (("watch = ?", watch), (f"{time_column} >= ?", since)):
+        if value:
+            clauses.append(clause)
+            args.append(value)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
 @dataclass(frozen=True)
 class Broken:
     """The first thing `verify` found wrong."""
@@ -116,26 +126,12 @@ class Evidence:
 
     def response_ids(self, watch: str | None = None, since: str | None = None) -> list[int]:
         """Kept responses in the order they were fetched (the WARC export)."""
-        clauses, args = [], []
-        if watch:
-            clauses.append("watch = ?")
-            args.append(watch)
-        if since:
-            clauses.append("requested_at >= ?")
-            args.append(since)
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        where, args = _of(watch, since, "requested_at")
         return [rid for (rid,) in self.db.execute(f"SELECT id FROM responses{where} ORDER BY id", args).fetchall()]
 
     def links(self, watch: str | None = None, since: str | None = None) -> list[dict[str, Any]]:
         keys = ("id", "watch", "kind", "url", "version", "at", "content_hash", "raw_sha256", "prev", "link")
-        clauses, args = [], []
-        if watch:
-            clauses.append("watch = ?")
-            args.append(watch)
-        if since:
-            clauses.append("at >= ?")
-            args.append(since)
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        where, args = _of(watch, since, "at")
         rows = self.db.execute(f"SELECT {', '.join(keys)} FROM chain{where} ORDER BY id", args).fetchall()
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
