@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from jobs.watchers import Writer
     from storage.archive import Archive
 
-__all__ = ["EXIT_FAILED", "EXIT_USAGE", "App", "Failed", "command_errors"]
+__all__ = ["EXIT_FAILED", "EXIT_USAGE", "ONE_WATCH", "App", "Failed", "command_errors", "pass_app"]
 
 
 def command_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -165,3 +165,7 @@ class App:
                 f"archive at {db} is being created or upgraded by ayrdw-watch (pid {writer.pid}, {writer.command});"
                 " try again in a moment"
             ) from None
+
+
+pass_app = click.make_pass_decorator(App)  # a command gets the App the group made
+ONE_WATCH = click.option("--watch", "watch_name", metavar="NAME", help="Only this watch.")
