@@ -186,13 +186,13 @@ def excerpt(ops: Inline, context: int = CONTEXT, max_lines: int = MAX_LINES) -> 
     return Excerpt(shown, max(0, len(changed) - max_lines))
 
 
-def _lines(ops: Inline) -> list[list[Segment]]:
+def _lines(ops: Inline, pilcrows: bool = True) -> list[list[Segment]]:
     """Runs split into paragraphs. A break inside a changed run ends the line too (a deleted or
     added paragraph is its own line); a run that is only breaks (paragraphs split or merged)
-    shows as ``¶`` where it happened."""
+    shows as ``¶`` where it happened (``pilcrows``) or breaks the line like any other."""
     lines: list[list[Segment]] = [[]]
     for op, text in ops:
-        if op != "=" and text.strip("\n") == "":
+        if pilcrows and op != "=" and text.strip("\n") == "":
             lines[-1].append((op, "¶" * text.count("\n")))
             continue
         for k, piece in enumerate(text.split("\n")):
@@ -223,3 +223,10 @@ def _elided(line: list[Segment], context: int) -> list[Segment]:
 def whole(ops: Inline) -> list[list[Segment]]:
     """Short fields (a title, a source): every paragraph, nothing elided."""
     return [line for line in _lines(ops) if line]
+
+
+def side(ops: Inline, which: Literal["old", "new"]) -> list[list[Segment]]:
+    """One version's text as paragraphs, with only its own marks (deletions in the old one,
+    insertions in the new one): a side-by-side view's column."""
+    keep = "-" if which == "old" else "+"
+    return [line for line in _lines([run for run in ops if run[0] in ("=", keep)], pilcrows=False) if line]

@@ -30,36 +30,31 @@ def private_key(text: str) -> Ed25519PrivateKey:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-    text = text.strip()
-    try:
-        if text.startswith("-----BEGIN"):
-            key = load_pem_private_key(text.encode(), password=None)
-            if not isinstance(key, Ed25519PrivateKey):
-                raise SigningKeyError("the signing key is not an Ed25519 key")
-            return key
-        return Ed25519PrivateKey.from_private_bytes(base64.b64decode(text, validate=True))
-    except (ValueError, TypeError, binascii.Error) as exc:
-        if isinstance(exc, SigningKeyError):
-            raise
-        raise SigningKeyError("the signing key is neither an Ed25519 PEM key nor 32 bytes in base64") from None
+    return _key(text, "signing key", Ed25519PrivateKey, lambda pem: load_pem_private_key(pem, password=None),
+                Ed25519PrivateKey.from_private_bytes)  # fmt: skip
 
 
 def public_key(text: str) -> Ed25519PublicKey:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+    return _key(text, "public key", Ed25519PublicKey, load_pem_public_key, Ed25519PublicKey.from_public_bytes)
+
+
+def _key(text: str, what: str, kind: type, from_pem: Any, from_raw: Any) -> Any:
+    """A key from PEM or from its 32 raw bytes in base64; a one-line error that never quotes it."""
     text = text.strip()
     try:
-        if text.startswith("-----BEGIN"):
-            key = load_pem_public_key(text.encode())
-            if not isinstance(key, Ed25519PublicKey):
-                raise SigningKeyError("the public key is not an Ed25519 key")
-            return key
-        return Ed25519PublicKey.from_public_bytes(base64.b64decode(text, validate=True))
-    except (ValueError, TypeError, binascii.Error) as exc:
-        if isinstance(exc, SigningKeyError):
-            raise
-        raise SigningKeyError("the public key is neither an Ed25519 PEM key nor 32 bytes in base64") from None
+        key = (
+            from_pem(text.encode())
+            if text.startswith("-----BEGIN")
+            else from_raw(base64.b64decode(text, validate=True))
+        )
+    except (ValueError, TypeError, binascii.Error):
+        raise SigningKeyError(f"the {what} is neither an Ed25519 PEM key nor 32 bytes in base64") from None
+    if not isinstance(key, kind):
+        raise SigningKeyError(f"the {what} is not an Ed25519 key")
+    return key
 
 
 def public_text(key: Ed25519PublicKey) -> str:

@@ -75,7 +75,7 @@ def run_poll(
     archive = archive.scoped(watch.name)
     started, t0 = clock(), monotonic()
     poll_id = archive.polls.start(iso(started))
-    head_before = archive.evidence.head()
+    head_before = archive.evidence.head() if config.signing_key else None
     result = PollResult(watch=watch.name)
     robots_given = _remembered_robots(archive, started)
     fetcher = Fetcher(
@@ -120,8 +120,10 @@ def run_poll(
 
 def _sign_head(config: Config, archive: Archive, before: str | None, now: str) -> None:
     """A poll that extended its watch's chain signs the new head ([evidence] signing_key_env)."""
+    if not config.signing_key:
+        return
     head = archive.evidence.head()
-    if not config.signing_key or head is None or head == before:
+    if head is None or head == before:
         return
     from domain.signing import private_key, public_text, sign
 

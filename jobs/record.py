@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from domain.events import Event, EventKind, Subscription
+from domain.events import Event, EventKind, StoredReport, Subscription
 from domain.evidence import LinkKind, Raw
 from storage.archive import Archive
 from storage.reports import Listed
@@ -49,13 +49,8 @@ class Recorder:
     ) -> Event:
         """A new version (new, changed, or restored with changes), its proof and its event."""
         with self.archive.transaction():
-            response_id, sha = self._proof(raw)
-            stored = self.archive.reports.save_version(
-                url=url, fields=fields, content_hash=content_hash, changed=changes, now=now,
-                recheck_due_at=recheck_due_at, etag=validators[0], last_modified=validators[1], listed=listed,
-                poll_id=self.poll_id, extractor_version=extractor_version, response_id=response_id,
-            )  # fmt: skip
-            self.archive.evidence.append(LinkKind.VERSION, url, stored.version, now, content_hash, sha, response_id)
+            stored = self._save(url, fields, content_hash, changes, now, recheck_due_at, validators, listed,
+                                extractor_version, raw, reextracted=False)  # fmt: skip
             return self._announce(Event(kind, stored, now, changes, baseline, watch=self.watch))
 
     def reextracted(
@@ -75,14 +70,25 @@ class Recorder:
         """A version that differs only because a newer extractor read the page: stored, never
         announced (no event, no delivery); ``history`` shows it as re-extracted."""
         with self.archive.transaction():
-            response_id, sha = self._proof(raw)
-            stored = self.archive.reports.save_version(
-                url=url, fields=fields, content_hash=content_hash, changed=changes, now=now,
-                recheck_due_at=recheck_due_at, etag=validators[0], last_modified=validators[1], listed=listed,
-                poll_id=self.poll_id, extractor_version=extractor_version, reextracted=True, response_id=response_id,
-            )  # fmt: skip
-            evidence = self.archive.evidence
-            evidence.append(LinkKind.REEXTRACTION, url, stored.version, now, content_hash, sha, response_id)
+            self._save(url, fields, content_hash, changes, now, recheck_due_at, validators, listed,
+                       extractor_version, raw, reextracted=True)  # fmt: skip
+
+    def _save(
+        self, url: str, fields: dict[str, Any], content_hash: str, changes: Mapping[str, Any], now: str,
+        recheck_due_at: str, validators: tuple[str | None, str | None], listed: Listed | None,
+        extractor_version: int, raw: Raw | None, reextracted: bool,
+    ) -> StoredReport:  # fmt: skip
+        """A version, the response it came from and its chain link (in the caller's transaction)."""
+        response_id, sha = self._proof(raw)
+        stored = self.archive.reports.save_version(
+            url=url, fields=fields, content_hash=content_hash, changed=changes, now=now,
+            recheck_due_at=recheck_due_at, etag=validators[0], last_modified=validators[1], listed=listed,
+            poll_id=self.poll_id, extractor_version=extractor_version, reextracted=reextracted,
+            response_id=response_id,
+        )  # fmt: skip
+        kind = LinkKind.REEXTRACTION if reextracted else LinkKind.VERSION
+        self.archive.evidence.append(kind, url, stored.version, now, content_hash, sha, response_id)
+        return stored
 
     def removed(
         self, url: str, now: str, removal: Mapping[str, Any], baseline: bool = False, raw: Raw | None = None

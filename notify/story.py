@@ -15,6 +15,7 @@ A ``Notice`` is a stored payload read back, so an older payload (no ``inline`` m
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,14 +116,19 @@ def _facts(notice: Notice, zone: str) -> list[tuple[str, str]]:
     if notice.event == "report.removed" and removal:
         facts.append(("最后在线", local_text(removal.get("last_seen_live"), zone) or NONE))
         facts.append(("首次无法访问", local_text(removal.get("first_seen_gone"), zone) or NONE))
-        how = CONFIRMED_BY.get(str(removal.get("confirmed_by")), str(removal.get("confirmed_by") or ""))
-        detail = str(removal.get("detail") or "")
-        detail = f"（{detail}）" if detail and not detail.startswith("HTTP ") else ""
-        facts.append(("删除确认", f"{how}{detail}，列表中已无此文，间隔后再次访问仍然如此"))
+        facts.append(("删除确认", confirmation(removal)))
     elif notice.event == "report.removed":
         facts.append(("最后在线", NONE))
     facts.append(("版本", f"第 {notice.field('version')} 版" if notice.field("version") else NONE))
     return facts
+
+
+def confirmation(removal: Mapping[str, Any]) -> str:
+    """How a removal was confirmed, as a reader reads it (messages and the web view)."""
+    how = CONFIRMED_BY.get(str(removal.get("confirmed_by")), str(removal.get("confirmed_by") or "删除"))
+    detail = str(removal.get("detail") or "")
+    detail = f"（{detail}）" if detail and not detail.startswith("HTTP ") else ""
+    return f"{how}{detail}，列表中已无此文，间隔后再次访问仍然如此"
 
 
 def _attachments(notice: Notice) -> list[dict[str, Any]]:

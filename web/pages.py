@@ -28,21 +28,22 @@ from domain.report import CREDIT_LABELS, FIELDS
 from domain.times import utcnow
 from jobs.config import Config
 from jobs.version import VERSION
+from notify.story import confirmation
 from storage.browse import Filters
 from storage.search import MARK_END, MARK_START, Query
 from web.reading import reading
 
 PAGE_SIZE = 50
 FILTERS = (("all", "全部"), ("active", "在线"), ("removed", "已删除"), ("changed", "近期修改"))
-CONFIRMED = {"http_404": "页面返回 404", "http_410": "页面返回 410", "redirect": "页面跳转到首页或栏目页",
-             "not_found_page": "页面显示“不存在/已删除”"}  # fmt: skip
 
 
 @cache
-def _templates() -> Environment:
+def _templates(zone: str) -> Environment:
+    """The templates, their times written in ``zone`` (one environment per zone, set up once)."""
     env = Environment(
         loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(default=True)
     )
+    env.filters["local"] = _local(zone)
     return env
 
 
@@ -62,8 +63,7 @@ def _local(zone: str) -> Any:
 
 
 def _page(config: Config, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    env = _templates()
-    env.filters["local"] = _local(config.notify.timezone)
+    env = _templates(config.notify.timezone)
     root = (request.scope.get("root_path") or "").rstrip("/")
     body = env.get_template(template).render(
         root=root, zone=config.notify.timezone, version=VERSION, q=context.pop("q", ""), **context
@@ -72,8 +72,7 @@ def _page(config: Config, request: Request, template: str, status: int = 200, **
 
 
 def not_found(config: Config, request: Request, what: str) -> HTMLResponse:
-    env = _templates()
-    env.filters["local"] = _local(config.notify.timezone)
+    env = _templates(config.notify.timezone)
     inner = f'<h1>找不到</h1><p class="muted">{html.escape(what)}</p><p><a href="/">返回概览</a></p>'
     page = env.from_string('{% extends "base.html" %}{% block title %}找不到{% endblock %}{% block main %}'
                            "{{ inner }}{% endblock %}")  # fmt: skip
@@ -150,12 +149,12 @@ def report(config: Config, request: Request) -> Response:
     for entry in history:
         entry["changed_fields"] = [labels.get(name, name) for name in entry.get("changed_fields") or ()]
         if entry["kind"] == "removed" and entry.get("removal"):
-            entry["how"] = _how(entry["removal"])
+            entry["how"] = confirmation(entry["removal"])
     removal = None
     last = next((e for e in reversed(found["events"]) if e["kind"] in ("removed", "restored")), None)
     if found["status"] == "removed" and last and last["kind"] == "removed":
         how = last.get("removal") or {}
-        removal = {"at": last["occurred_at"], "how": _how(how), "last_seen_live": how.get("last_seen_live")}
+        removal = {"at": last["occurred_at"], "how": confirmation(how), "last_seen_live": how.get("last_seen_live")}
     restored_at = last["occurred_at"] if last and last["kind"] == "restored" and found["status"] == "active" else None
     configured = config.watch(found["watch"])
     return _page(
@@ -164,11 +163,6 @@ def report(config: Config, request: Request) -> Response:
         restored_at=restored_at, section=configured.section if configured else found["watch"],
         search_watch=found["watch"],
     )  # fmt: skip
-
-
-def _how(removal: dict[str, Any]) -> str:
-    kind = CONFIRMED.get(str(removal.get("confirmed_by")), str(removal.get("confirmed_by") or "删除"))
-    return f"{kind}，列表中已无此文，间隔后再次访问仍然如此"
 
 
 def _facts(r: dict[str, Any], config: Config) -> list[tuple[str, str]]:
@@ -219,27 +213,12 @@ def _compared(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         ops = marks.inline(shown(a, "") if f.structured else (a or ""), shown(b, "") if f.structured else (b or ""))
         if f.name == "text":
-            left = _side(ops, "-")
-            right = _side(ops, "+")
+            left, right = marks.side(ops, "old"), marks.side(ops, "new")
             merged = marks.whole(ops)  # a phone shows one column: both marks in one text
             out.append({"label": f.label, "side_by_side": True, "left": left, "right": right, "merged": merged})
         else:
             out.append({"label": f.label, "side_by_side": False, "lines": marks.whole(ops) or [[("=", "（无）")]]})
     return out
-
-
-def _side(ops: marks.Inline, keep: str) -> list[list[tuple[str, str]]]:
-    """One side of the marks, as paragraphs: the unchanged text and this side's changes."""
-    lines: list[list[tuple[str, str]]] = [[]]
-    for op, text in ops:
-        if op not in ("=", keep):
-            continue
-        for k, piece in enumerate(text.split("\n")):
-            if k:
-                lines.append([])
-            if piece:
-                lines[-1].append((op, piece))
-    return [line for line in lines if line]
 
 
 # -- /search --------------------------------------------------------------------------------------
