@@ -29,6 +29,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 
 from crawler.challenge import JS_COOKIE, detect_challenge, literal_cookie
 from crawler.charset import decode_html
+from crawler.download import Download, FileSink
 from crawler.errors import BlockedError, FetchError, Interrupted, OffSiteError, RobotsDisallowed, TooLargeError
 from crawler.hosts import HostGate, HostGates
 from crawler.limits import Deadline, decoder_for
@@ -199,6 +200,62 @@ class Fetcher:
             return self._page(url, current, response, body, redirected)
         raise FetchError(f"{url}: more than {self.settings.max_redirects} redirects", url)
 
+    def download(
+        self,
+        url: str,
+        sink: FileSink,
+        *,
+        hosts: frozenset[str] = frozenset(),
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> Download:
+        """Fetch an attachment into ``sink`` (up to its cap), by the same rules as a page: the
+        host's delay and lock, robots.txt, retries. Allowed: http(s) on the site's host or one
+        of ``hosts``, redirects included. Returns 200 or 304; raises FetchError otherwise
+        (TooLargeError over the cap, OffSiteError off the allowed hosts), BlockedError on a
+        challenge page."""
+        url = url.split("#", 1)[0]
+        self._check_file_host(url, hosts)
+        headers = {"Accept": "*/*"}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        current = url
+        for _ in range(self.settings.max_redirects + 1):
+            self._check_robots(current)
+            response, _ = self._request_with_retries(current, headers, sink=sink)
+            waf = self._challenge_of(response, sink.head)
+            if waf:
+                raise self._blocked(current, response, sink.head, waf, False)
+            location = response.headers.get("location")
+            if response.status_code in (301, 302, 303, 307, 308) and location:
+                target = urljoin(current, location).split("#", 1)[0]
+                if not redirect_allowed(current, target):
+                    self._check_file_host(target, hosts)
+                current = target
+                continue
+            if response.status_code not in (200, 304):
+                raise FetchError(f"{current}: HTTP {response.status_code}", current, response.status_code)
+            raw = Raw(
+                url=current, requested_at=iso(utcnow()), status=response.status_code, body=b"",
+                headers=stored_headers(list(response.headers.multi_items())),
+                request_headers=tuple((k, v) for k, v in response.request.headers.multi_items()
+                                      if k.lower() != "cookie"),
+            )  # fmt: skip
+            content_type = (response.headers.get("content-type") or "").split(";")[0].strip().lower() or None
+            return Download(url, current, response.status_code, content_type, response.headers.get("etag"),
+                            response.headers.get("last-modified"), raw)  # fmt: skip
+        raise FetchError(f"{url}: more than {self.settings.max_redirects} redirects", url)
+
+    def _check_file_host(self, url: str, hosts: frozenset[str]) -> None:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower().rstrip(".")
+        if parts.scheme.lower() not in ("http", "https"):
+            raise OffSiteError(f"{url}: not http(s)", url)
+        if not (self.site_host and same_site(host, self.site_host)) and host not in hosts:
+            raise OffSiteError(f"{url}: host {host} is neither the site's nor in [evidence] attachment_hosts", url)
+
     # -- robots.txt ------------------------------------------------------------------------------
     def _check_robots(self, url: str) -> None:
         parts = urlsplit(url)
@@ -241,7 +298,7 @@ class Fetcher:
 
     # -- one request, retried --------------------------------------------------------------------
     def _request_with_retries(
-        self, url: str, headers: dict[str, str], retries: int | None = None
+        self, url: str, headers: dict[str, str], retries: int | None = None, sink: FileSink | None = None
     ) -> tuple[httpx.Response, bytes]:
         s = self.settings
         attempts = (s.retries if retries is None else retries) + 1
@@ -260,28 +317,35 @@ class Fetcher:
             reraise=True,
         )
         try:
-            return retrying(self._request_once, url, headers)
+            return retrying(self._request_once, url, headers, sink)
         except _Retryable as exc:
             raise FetchError(f"{url}: {exc.message}", url, exc.status) from None
 
-    def _request_once(self, url: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
+    def _request_once(
+        self, url: str, headers: dict[str, str], sink: FileSink | None = None
+    ) -> tuple[httpx.Response, bytes]:
         gate = self._gates.gate(urlsplit(url).hostname or "")
         with gate.lock:  # one request at a time to a host, whatever fetcher asks
-            return self._request_at(gate, url, headers)
+            return self._request_at(gate, url, headers, sink)
 
-    def _request_at(self, gate: HostGate, url: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
+    def _request_at(
+        self, gate: HostGate, url: str, headers: dict[str, str], sink: FileSink | None = None
+    ) -> tuple[httpx.Response, bytes]:
+        """One attempt. With a ``sink`` the body goes there (a download), capped at its cap."""
         self._pause(gate)
         started = self.clock()
-        deadline = Deadline(self.settings.timeout)
+        deadline = Deadline(self.settings.timeout if sink is None else sink.deadline(self.settings.timeout))
         status: int | None = None
         body = b""
+        if sink is not None:
+            sink.reset()
         try:
             with self._client.stream("GET", url, headers=headers, extensions={"timeout": deadline}) as response:
                 status = response.status_code
                 with deadline.watching(response):
-                    body = self._read_capped(url, response)
+                    body = self._read_capped(url, response, sink)
         except TooLargeError as exc:
-            self._record(gate, url, status, len(body), started, str(exc))
+            self._record(gate, url, status, sink.size if sink else len(body), started, str(exc))
             raise
         except httpx.TransportError as exc:
             if isinstance(exc, httpx.TimeoutException) or deadline.passed:
@@ -289,8 +353,8 @@ class Fetcher:
                 raise _Retryable(f"timed out after {self.settings.timeout:g}s") from None
             self._record(gate, url, status, 0, started, type(exc).__name__)
             raise _Retryable(f"connection failed ({type(exc).__name__}: {exc})") from None
-        self._record(gate, url, status, len(body), started, None)
-        if status in RETRY_STATUSES and not self._challenge_of(response, body):
+        self._record(gate, url, status, sink.size if sink else len(body), started, None)
+        if status in RETRY_STATUSES and not self._challenge_of(response, sink.head if sink else body):
             asked = _retry_after(response.headers.get("retry-after"))
             if asked is not None and asked > self.settings.max_retry_wait:
                 raise FetchError(
@@ -302,31 +366,37 @@ class Fetcher:
             raise _Retryable(f"HTTP {status}", status, asked)
         return response, body
 
-    def _read_capped(self, url: str, response: httpx.Response) -> bytes:
+    def _read_capped(self, url: str, response: httpx.Response, sink: FileSink | None = None) -> bytes:
         """The body with Content-Encoding undone, never more than ``max_bytes`` of it: the
-        decoder is asked for at most what is left, so a bomb is never inflated whole."""
-        cap = self.settings.max_bytes
+        decoder is asked for at most what is left, so a bomb is never inflated whole. With a
+        ``sink`` (a download) the body is written there, up to the sink's cap, and b"" returned."""
+        cap = self.settings.max_bytes if sink is None else sink.cap
+        what = "max_bytes" if sink is None else "max_attachment"
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
         decoder = decoder_for(encoding)
         if decoder is None:
             raise FetchError(f"{url}: unsupported Content-Encoding {encoding!r}", url, response.status_code)
         declared = response.headers.get("content-length")
         if encoding == "identity" and declared and declared.isdigit() and int(declared) > cap:
-            raise TooLargeError(f"{url}: response of {declared} bytes is over max_bytes ({cap})", url)
-        chunks, total = [], 0
+            raise TooLargeError(f"{url}: response of {declared} bytes is over {what} ({cap})", url)
+        chunks: list[bytes] = []
+        keep = chunks.append if sink is None else sink.write
+        total = 0
         try:
             for raw in response.iter_raw():
-                chunks.append(decoder.feed(raw, cap - total + 1))
-                total += len(chunks[-1])
+                block = decoder.feed(raw, cap - total + 1)
+                keep(block)
+                total += len(block)
                 if total > cap:
                     break
             else:
-                chunks.append(decoder.flush(cap - total + 1))
-                total += len(chunks[-1])
+                block = decoder.flush(cap - total + 1)
+                keep(block)
+                total += len(block)
         except zlib.error as exc:
             raise FetchError(f"{url}: the body cannot be decoded as {encoding} ({exc})", url) from None
         if total > cap:
-            raise TooLargeError(f"{url}: response over max_bytes ({cap} bytes), cut off", url)
+            raise TooLargeError(f"{url}: response over {what} ({cap} bytes), cut off", url)
         return b"".join(chunks)
 
     def _pause(self, gate: HostGate) -> None:

@@ -4,6 +4,11 @@ Every declared field (domain.report.FIELDS) is compared in a normalised form: NF
 every kind of space, whitespace runs. View counters, today's date, tokens and markup
 never reach the fields, and whitespace or width variants of the same text compare equal.
 
+Attachment facts (sha256, size, content type of a kept download) are not the page's words:
+they are left out of comparisons, and enter a version's content hash only in the version a
+confirmed change of a file made (its entry keeps the ``previous_sha256``). So filling in a
+hash downloaded late never re-hashes a version, and a file that changes is a change.
+
 Noise that does reach the body (a counter, a clock, a random token inside the report's
 own text) is learnt per report: the lines that differ between two fetches moments apart
 are noise, remembered by their *shape* (the line with its digit-bearing runs masked),
@@ -21,7 +26,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from domain import marks
-from domain.report import FIELDS
+from domain.report import FACT_KEYS, FIELDS
 
 
 def normalise(text: str) -> str:
@@ -66,18 +71,47 @@ def without_noise(fields: dict[str, Any], noise: Iterable[str]) -> dict[str, Any
     return {**fields, "text": "\n".join(lines)}
 
 
+def _page_words(value: Any) -> Any:
+    """An attachment list as the page gives it: each entry without the facts the archive added."""
+    if not isinstance(value, list):
+        return value
+    return [{k: v for k, v in a.items() if k not in FACT_KEYS} if isinstance(a, dict) else a for a in value]
+
+
 def comparable(fields: dict[str, Any]) -> dict[str, Any]:
-    """The declared fields in their normalised form."""
-    return {f.name: _normalise(fields.get(f.name)) for f in FIELDS}
+    """The declared fields in their normalised form (attachments as the page lists them)."""
+    return {
+        f.name: _normalise(_page_words(fields.get(f.name)) if f.name == "attachments" else fields.get(f.name))
+        for f in FIELDS
+    }
+
+
+def changed_files(fields: dict[str, Any]) -> list[dict[str, Any]]:
+    """The facts of the attachments whose file changed in this version (confirmed, both hashes known)."""
+    value = fields.get("attachments")
+    entries = value if isinstance(value, list) else []
+    return [
+        {k: a.get(k) for k in ("url", "previous_sha256", "sha256", "size", "content_type")}
+        for a in entries
+        if isinstance(a, dict) and a.get("previous_sha256") and a.get("sha256")
+    ]
 
 
 def content_hash(fields: dict[str, Any], noise: Iterable[str] = ()) -> str:
-    """sha256 of the normalised fields: equal hashes, no change. With ``noise``, the body's
-    lines of those shapes are left out (for comparing; a stored version's hash is always of
-    all its fields)."""
+    """sha256 of the normalised fields, and of the facts of files that changed in this version.
+    With ``noise``, the body's lines of those shapes are left out (for comparing; a stored
+    version's hash is always of all its fields)."""
     normalised = comparable(without_noise(fields, noise))
+    files = changed_files(fields)
+    if files:  # absent otherwise: every hash stored before attachments were kept stays the same
+        normalised["attachment_files"] = files
     blob = json.dumps(normalised, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def same_content(a: dict[str, Any], b: dict[str, Any], noise: Iterable[str] = ()) -> bool:
+    """Whether two readings of a page say the same, noise and attachment facts aside."""
+    return comparable(without_noise(a, noise)) == comparable(without_noise(b, noise))
 
 
 def diff_order() -> list[str]:

@@ -4,7 +4,9 @@ A ``Raw`` is one response as it came: status, headers, and the body after Conten
 was undone (what ``max_bytes`` counts) and before any charset decoding, with the request that
 asked for it. Its SHA-256 names it in the archive.
 
-The chain: every version, removal, restore and re-extraction of a watch is a link,
+The chain: every version, removal, restore and re-extraction of a watch is a link, and so is
+every new hash of an attachment file (its URL, its report's version, the file's sha256 as both
+hashes),
 
     link = sha256(prev_hex + "\\n" + canonical_json(record))
 
@@ -31,6 +33,7 @@ class LinkKind(StrEnum):
     REMOVAL = "removal"
     RESTORE = "restore"
     REEXTRACTION = "reextraction"
+    ATTACHMENT = "attachment"  # a file's first or confirmed new hash: url = the file's, version = its report's
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,10 @@ from domain.trouble import Problem
 CREDIT_KEYS = ("contributor", "editor", "reviewer", "approver")
 CREDIT_LABELS = {"contributor": "供稿", "editor": "编辑", "reviewer": "审核", "approver": "终审"}  # what readers see
 MIN_BODY_CHARS = 30
+FILE_FACTS = ("sha256", "size", "content_type")  # what a kept download adds to an attachment entry
+# every key the archive adds to an attachment entry (the page gives name and url): left out of
+# comparisons; "previous_sha256" marks a confirmed change of the file (domain/change.py)
+FACT_KEYS = (*FILE_FACTS, "previous_sha256", "not_kept")
 
 
 @dataclass(frozen=True)

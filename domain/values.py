@@ -165,6 +165,15 @@ def port(value: Any) -> int:
     return value
 
 
+def host_names(value: Any) -> frozenset[str]:
+    """["files.example.gov.cn", "127.0.0.2"]: host names, no scheme, path or port."""
+    hosts = value if isinstance(value, list) else None
+    pattern = r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?"
+    if hosts is None or any(not isinstance(h, str) or not re.fullmatch(pattern, h.strip()) for h in hosts):
+        raise ValueError(f'expected a list of host names like ["files.example.gov.cn"], got {value!r}')
+    return frozenset(h.strip().lower().rstrip(".") for h in hosts)
+
+
 def env_name(value: Any) -> str:
     value = text(value)
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):

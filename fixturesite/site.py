@@ -9,11 +9,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import random
 import secrets
 import threading
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import formatdate, parsedate_to_datetime
@@ -64,7 +65,10 @@ class FixtureSite:
         page_size: int | None = None,
         validators: bool = True,
         noise: bool = True,
+        attachment_bytes: int = 0,
     ) -> None:
+        """``attachment_bytes``: the mean size of a report's attachment files (0: a line of text each);
+        their bytes are random (PDFs and DOCX files compress little), fixed per path."""
         if layout not in LAYOUTS:
             raise ValueError(f"unknown layout {layout!r}; choose from {sorted(LAYOUTS)}")
         self.layout = layout
@@ -72,6 +76,7 @@ class FixtureSite:
         self.page_size = page_size or self._layout.default_page_size
         self.validators = validators
         self.noise = noise
+        self.attachment_bytes = attachment_bytes
         self.timeout_sleep = 3.0
         self.requests: list[RequestRecord] = []  # answered requests, in order
         self.in_flight = 0  # requests being answered now
@@ -82,6 +87,7 @@ class FixtureSite:
         )
         self._challenge: str | None = None
         self.token_lines: set[str] = set()  # slugs whose body shows a fresh random token on every request
+        self.files: dict[str, bytes | Callable[[], bytes]] = {}  # /uploads/ paths served as given (set_file)
         self._lock = threading.RLock()
         self._reports: dict[str, FixtureReport] = {}
         self._meta: dict[str, ReportMeta] = {}
@@ -420,16 +426,34 @@ class FixtureSite:
             return stamp <= since.timestamp()
         return False
 
+    def set_file(self, path: str, body: bytes | Callable[[], bytes]) -> None:
+        """Serve these bytes at an /uploads/ path (a callable: new bytes on every request), listed
+        by a report or not: an attachment edited in place, a file that differs every time."""
+        with self._lock:
+            self.files[path] = body
+
     def _attachment(self, key: str, path: str, hdrs: dict[str, str]) -> Response:
+        given = self.files.get(path)
+        if given is not None:
+            ext = path.rsplit(".", 1)[-1].lower()
+            ctype = ATTACHMENT_TYPES.get(ext, ("application/octet-stream", b""))[0]
+            return self._ok(key, hdrs, given() if callable(given) else given, ctype, self._created)
         for report in self._reports.values():
             for _, apath in report.attachments:
                 if apath == path:
                     ext = path.rsplit(".", 1)[-1].lower()
                     ctype, magic = ATTACHMENT_TYPES.get(ext, ("application/octet-stream", b""))
-                    body = magic + b"fixture attachment " + path.encode() + b"\n"
+                    body = magic + b"fixture attachment " + path.encode() + b"\n" + self._padding(path)
                     stamp = int(datetime.fromisoformat(report.published).replace(tzinfo=CHINA).timestamp())
                     return self._ok(key, hdrs, body, ctype, stamp)
         return self._not_found(404)
+
+    def _padding(self, path: str) -> bytes:
+        """Random bytes, fixed per path, between half and one and a half times attachment_bytes."""
+        if not self.attachment_bytes:
+            return b""
+        rng = random.Random(path)
+        return rng.randbytes(int(self.attachment_bytes * (0.5 + rng.random())))
 
     def _not_found(self, status: int) -> Response:
         stable = Noise(False, 0, self._today)

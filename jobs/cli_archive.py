@@ -84,10 +84,13 @@ def verify(app: App, watch_name: str | None, public_key: str | None) -> None:
 @ONE_WATCH
 @click.option("--version", "version", type=click.IntRange(1), help="This version (default: the latest).")
 @click.option("--raw", is_flag=True, help="Write the raw response's bytes to stdout instead.")
+@click.option(
+    "--file", "file_url", metavar="FILE_URL", help="Write this attachment's last kept file to stdout instead."
+)
 @pass_app
 @command_errors
-def evidence(app: App, url: str, watch_name: str | None, version: int | None, raw: bool) -> None:
-    """The proof of one stored version: its fetch, raw response, chain link and the chain head."""
+def evidence(app: App, url: str, watch_name: str | None, version: int | None, raw: bool, file_url: str | None) -> None:
+    """The proof of one stored version: its fetch, raw response, chain link, files and the chain head."""
     from jobs.evidence import NoSuchVersion, proof, proof_lines
 
     archive = app.reader()
@@ -96,6 +99,13 @@ def evidence(app: App, url: str, watch_name: str | None, version: int | None, ra
         found = proof(archive, url, watch, version)
     except NoSuchVersion as exc:
         raise click.UsageError(str(exc)) from None
+    if file_url:
+        state = next((f["state"] for f in found["files"] if f["state"].url == file_url), None)
+        if state is None or not state.response_id or not state.sha256:
+            raise Failed(f"evidence: no file kept for {file_url} of {url}")
+        for block in archive.evidence.blob_chunks(state.sha256):
+            sys.stdout.buffer.write(block)
+        return
     if raw:
         body = archive.evidence.blob(found["raw_sha256"]) if found["raw_sha256"] else None
         if body is None:

@@ -23,6 +23,7 @@ from domain.values import (
     env_name,
     event_kinds,
     header_text,
+    host_names,
     http_url,
     non_negative_int,
     path,
@@ -102,6 +103,13 @@ class NotifyConfig:
 class EvidenceConfig:
     keep_raw: bool = setting(True, boolean)  # keep the response each version, removal and restore came from
     signing_key_env: str | None = setting(None, env_name)  # a variable holding an Ed25519 key: heads get signed
+    attachment_hosts: frozenset[str] = setting(frozenset(), host_names)  # besides the site's, files come from
+    max_attachment: int = setting(size("50MB"), size)  # a larger file is not kept (its entry says why)
+    keep_attachments: bool | None = setting(None, boolean)  # None: as keep_raw; false: files hashed, bytes not kept
+
+    @property
+    def files_kept(self) -> bool:
+        return self.keep_raw if self.keep_attachments is None else self.keep_attachments
 
 
 @dataclass(frozen=True)

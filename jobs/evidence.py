@@ -29,8 +29,18 @@ def proof(archive: Archive, url: str, watch: str, version: int | None) -> dict[s
         "content_hash": first["content_hash"] if first else None,
         "raw_sha256": first["raw_sha256"] if first else None, "response": response,
         "link": first, "later_links": [e for e in links if e is not first], "head": evidence.head(watch),
-        "title": chosen.get("title"),
+        "title": chosen.get("title"), "files": files(archive, url, watch),
     }  # fmt: skip
+
+
+def files(archive: Archive, url: str, watch: str) -> list[dict[str, Any]]:
+    """The report's attachment files: what is known of each, and each of its chain links."""
+    part = archive.scoped(watch)
+    out = []
+    for state in part.files.all(url):
+        links = [e for e in part.evidence.links_of(state.url, watch) if e["kind"] == "attachment"]
+        out.append({"state": state, "links": links})
+    return out
 
 
 def proof_lines(p: dict[str, Any], config_hint: str = "") -> list[str]:
@@ -55,10 +65,25 @@ def proof_lines(p: dict[str, Any], config_hint: str = "") -> list[str]:
     if link:
         lines += [f"chain link:    #{link['id']} {link['link']}", f"  after:       {link['prev']}"]
     lines += [f"later:         {e['kind']} at {e['at']} (link {e['link']})" for e in p["later_links"]]
+    lines += _file_lines(p)
     lines += [
         f"chain head:    {p['head']}  (watch {p['watch']}; compare with a head you noted or published earlier)",
         f"verify it:     ayrdw-watch{config_hint} verify --watch {p['watch']}",
     ]
+    return lines
+
+
+def _file_lines(p: dict[str, Any]) -> list[str]:
+    lines = ["files:"] if p["files"] else []
+    for found in p["files"]:
+        state = found["state"]
+        lines.append(f"  {state.name or '(no name)'}  {state.url}")
+        if state.sha256:
+            kept = " (`evidence URL --file FILE_URL` writes it)" if state.response_id else " (bytes not kept)"
+            lines.append(f"    sha256 {state.sha256}, {state.size} bytes, {state.content_type}{kept}")
+        if state.error:
+            lines.append(f"    {'not kept' if not state.sha256 else 'last check'}: {state.error}")
+        lines += [f"    {e['at']}: link #{e['id']} {e['link']} (sha256 {e['content_hash']})" for e in found["links"]]
     return lines
 
 

@@ -29,14 +29,17 @@ from collections.abc import Callable, Sequence
 from crawler.errors import CrawlError, Interrupted
 from crawler.fetch import Fetcher
 from crawler.hosts import HostGates
+from crawler.walk import WalkCursor
 from domain.change import changes as field_changes
-from domain.change import content_hash
+from domain.change import content_hash, same_content
 from domain.events import Event, EventKind, Subscription
 from domain.times import iso, precise, utcnow
 from domain.trouble import Trouble
 from domain.watch import Watch
+from jobs.attachments import FileCheck, FileChecker, FileRules, file_changes, with_facts
 from jobs.config import Config
 from jobs.listwalk import ListWalk
+from jobs.pollfiles import PollFiles, changes_with_files
 from jobs.progress import Progress, Ticker
 from jobs.reading import Extracted, Gone, NotModified, Outcome, Reader, Task, Unreadable, is_failure, why
 from jobs.record import Recorder
@@ -89,7 +92,9 @@ def run_poll(
     progress = Progress(monotonic=monotonic)
     try:
         with Ticker(progress, config.schedule.progress_every):
-            recorder = Recorder(archive, subscriptions, poll_id, watch.ref(), config.evidence.keep_raw)
+            evidence = config.evidence
+            recorder = Recorder(archive, subscriptions, poll_id, watch.ref(), evidence.keep_raw,
+                                evidence.files_kept)  # fmt: skip
             Poll(config, watch, archive, recorder, fetcher, started, result, progress, clock, monotonic, stop).run()
     except Interrupted as exc:
         result.status, result.error = "stopped", str(exc)
@@ -159,6 +164,10 @@ class Poll:
         self.interval_s, self.recheck_s = config.interval(watch), config.recheck(watch)
         self.recheck = dt.timedelta(seconds=self.recheck_s)
         self._saved_progress_at = -math.inf
+        rules = FileRules(config.evidence.attachment_hosts, config.evidence.max_attachment,
+                          config.evidence.files_kept)  # fmt: skip
+        checker = FileChecker(fetcher, archive.files, rules, self._file_retry_after, self._later)
+        self.files = PollFiles(archive, recorder, checker, result, self._count, stop)
 
     def run(self) -> None:
         cursor = self.lists.cursor()
@@ -166,6 +175,12 @@ class Poll:
         if cursor is not None:
             resumed = f", resumed after {cursor.pages} list pages" if cursor.pages else ""
             log.info("poll: %s walk of %s%s", cursor.kind, cursor.queue[0] if cursor.queue else "the list", resumed)
+        try:
+            self._run(cursor)
+        finally:
+            self.files.close()
+
+    def _run(self, cursor: WalkCursor | None) -> None:
         walked_all = self.lists.walk(cursor)
         unlisted = self.archive.reports.unlisted_since(cursor.started_at) if cursor and walked_all else []
         baseline = cursor is not None and cursor.kind == "baseline"
@@ -178,6 +193,9 @@ class Poll:
             self._store_as_read(tasks)
         else:
             self._read_then_store(tasks)
+        budget = _recheck_budget(self.archive, self.interval_s, self.recheck_s)
+        self.files.retry_due(self.now, budget, lambda: iso(self.clock()))
+        self.result.confirms = self.reader.confirms + self.files.confirms
         if cursor is not None and walked_all:
             self.lists.finish(cursor)
 
@@ -197,17 +215,33 @@ class Poll:
             tasks.setdefault(k.url, Task(k.url, "confirm", k))
         if not baseline and self.archive.reports.any_due(self.now):
             budget = _recheck_budget(self.archive, self.interval_s, self.recheck_s)
-            for k in self.archive.reports.due_for_recheck(self.now, budget):
+            due = self.archive.reports.due_for_recheck(self.now, budget)
+            files = self.archive.files.counts([k.url for k in due])
+            spent = 0
+            for k in due:  # a re-check costs its page and each of its files (recheck = "0s": all of them)
+                if self.recheck_s and spent and spent + 1 + files.get(k.url, 0) > budget:
+                    break
+                spent += 1 + files.get(k.url, 0)
                 tasks.setdefault(k.url, Task(k.url, "recheck", k))
         return list(tasks.values())
 
     # -- reading report pages --------------------------------------------------------------------
     def _read(self, task: Task) -> Outcome:
         try:
-            return self.reader.read(task)
+            outcome = self.reader.read(task)
+            self.files.check(outcome, iso(self.clock()))
+            return outcome
         finally:
             self.progress.done += 1
-            self.result.confirms = self.reader.confirms
+            self.result.confirms = self.reader.confirms + self.files.confirms
+
+    def _file_retry_after(self, failures: int) -> float:
+        """A file whose download fails is tried again after an interval, doubling, up to the
+        re-check period."""
+        return min(self.interval_s * 2 ** min(max(failures - 1, 0), 10), max(self.recheck_s, self.interval_s))
+
+    def _later(self, seconds: float) -> str:
+        return iso(self.started + dt.timedelta(seconds=seconds))
 
     def _judge(self, outcomes: list[Outcome]) -> None:
         """Count the failures; most pages failing means the layout changed or the site is in
@@ -274,6 +308,7 @@ class Poll:
             self._store_gone(outcome, now)
         elif isinstance(outcome, NotModified):
             self.archive.reports.touch(task.url, now, due_at, outcome.etag, outcome.last_modified)
+            self.files.store_unchanged(task.url, now, due_at)
         else:
             self._store_report(outcome, now, due_at)
 
@@ -316,7 +351,7 @@ class Poll:
         return min(self.recheck_s, interval)
 
     def _store_report(self, outcome: Extracted, now: str, due_at: str) -> None:
-        task, known, fields = outcome.task, outcome.task.known, outcome.fields
+        task, known = outcome.task, outcome.task.known
         if known is not None and outcome.noise != known.noise:
             self.archive.reports.set_noise(task.url, outcome.noise)
         if known is not None and known.status == "active" and not outcome.changed:
@@ -325,13 +360,25 @@ class Poll:
             )
             if task.purpose == "new":
                 self.archive.walk.drop(task.url)
+            self.files.store_unchanged(task.url, now, due_at)
             return
+        checks = self.files.take(task.url)
+        try:
+            self._store_version(outcome, checks, now, due_at)
+        finally:
+            for check in checks:
+                check.close()
+
+    def _store_version(self, outcome: Extracted, checks: list[FileCheck], now: str, due_at: str) -> None:
+        task, known = outcome.task, outcome.task.known
+        fields = with_facts(outcome.fields, checks)
         if known is not None and outcome.reextracted:
             old = self.archive.reports.current_fields(task.url) or {}
             self.recorder.reextracted(
-                task.url, fields, content_hash=content_hash(fields), changes=field_changes(old, fields, task.url),
+                task.url, fields, content_hash=content_hash(fields),
+                changes=changes_with_files(field_changes(old, fields, task.url), old, fields, checks),
                 now=now, recheck_due_at=due_at, validators=(outcome.etag, outcome.last_modified),
-                listed=task.listed, extractor_version=outcome.extractor_version, raw=outcome.raw,
+                listed=task.listed, extractor_version=outcome.extractor_version, raw=outcome.raw, files=checks,
             )  # fmt: skip
             self.result.reextracted += 1
             return
@@ -340,15 +387,16 @@ class Poll:
         else:
             old = self.archive.reports.current_fields(task.url) or {}
             kind = EventKind.RESTORED if known.status == "removed" else EventKind.CHANGED
-            if kind is EventKind.RESTORED and content_hash(fields, known.noise) == content_hash(old, known.noise):
+            if kind is EventKind.RESTORED and same_content(fields, old, known.noise) and not file_changes(checks):
                 event = self.recorder.restored(task.url, now, due_at, task.listed, outcome.raw)
+                self.recorder.files(task.url, checks, now)
                 self._count(event)
                 return
-            diff = field_changes(old, fields, task.url)
+            diff = changes_with_files(field_changes(old, fields, task.url), old, fields, checks)
         event = self.recorder.version(
             kind, task.url, fields, content_hash=content_hash(fields), changes=diff, now=now, recheck_due_at=due_at,
             validators=(outcome.etag, outcome.last_modified), listed=task.listed, baseline=task.baseline,
-            extractor_version=outcome.extractor_version, raw=outcome.raw,
+            extractor_version=outcome.extractor_version, raw=outcome.raw, files=checks,
         )  # fmt: skip
         self._count(event)
 
@@ -381,10 +429,11 @@ def _remember_robots(archive: Archive, given: dict[str, str], robots: dict[str, 
 
 # -- the rolling re-check schedule -------------------------------------------------------------------
 def _recheck_budget(archive: Archive, interval: float, recheck: float) -> int:
-    """How many re-checks one poll may make: enough to re-fetch every report once per
-    `recheck`, spread over that period's polls, with room to catch up after downtime."""
+    """How many re-check requests one poll may make: enough to re-fetch every report and its
+    attachment files once per `recheck`, spread over that period's polls, with room to catch
+    up after downtime."""
     active = archive.reports.count_active()
     if not recheck:
         return max(active, 1)
-    per_poll = active * interval / recheck
+    per_poll = (active + archive.files.count()) * interval / recheck
     return max(1, math.ceil(per_poll * 2))

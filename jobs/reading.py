@@ -24,7 +24,7 @@ from crawler.errors import CrawlError
 from crawler.fetch import Fetcher
 from crawler.gone import NotFound, not_found_by_answer, not_found_page
 from crawler.profile import Selectors
-from domain.change import content_hash, noisy_shapes
+from domain.change import content_hash, noisy_shapes, same_content
 from domain.evidence import Raw
 from domain.report import Page, Report
 from storage.reports import KnownReport
@@ -133,7 +133,7 @@ class Reader:
         if content_hash(fields) == known.content_hash:
             return _with(first, noise=known.noise, changed=False)
         old = self.stored_fields(task.url) or {}
-        if known.noise and content_hash(fields, known.noise) == content_hash(old, known.noise):
+        if same_content(fields, old, known.noise):  # noise aside, and the facts of kept attachments
             return _with(first, noise=known.noise, changed=False)
         if known.extractor_version != current:
             return _with(first, noise=known.noise, changed=True, reextracted=True)
@@ -169,7 +169,7 @@ class Reader:
             return second
         assert task.known is not None
         noise = task.known.noise | noisy_shapes(first.fields["text"], second.fields["text"])
-        changed = content_hash(second.fields, noise) != content_hash(old, noise)
+        changed = not same_content(second.fields, old, noise)
         return _with(second, noise=noise, changed=changed, confirmed=True)
 
 

@@ -8,11 +8,13 @@ change is ever unannounced, no announcement points at nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from domain.change import content_hash as hash_of
 from domain.events import Event, EventKind, StoredReport, Subscription
 from domain.evidence import LinkKind, Raw
+from jobs.attachments import FileCheck, with_facts
 from storage.archive import Archive
 from storage.reports import Listed
 
@@ -24,6 +26,7 @@ class Recorder:
     poll_id: int | None = None
     watch: Mapping[str, str] | None = None  # what events say of their watch: {"name", "url", "section"}
     keep_raw: bool = True  # [evidence] keep_raw: the response each change came from is kept
+    keep_files: bool = True  # [evidence] keep_attachments: the bytes of attachment files are kept
 
     def _proof(self, raw: Raw | None) -> tuple[int | None, str | None]:
         """(response id, raw sha256) of the response kept for a change, in its transaction."""
@@ -46,11 +49,13 @@ class Recorder:
         baseline: bool,
         extractor_version: int,
         raw: Raw | None = None,
+        files: Sequence[FileCheck] = (),
     ) -> Event:
-        """A new version (new, changed, or restored with changes), its proof and its event."""
+        """A new version (new, changed, or restored with changes), its proof, its files and its event."""
         with self.archive.transaction():
             stored = self._save(url, fields, content_hash, changes, now, recheck_due_at, validators, listed,
                                 extractor_version, raw, reextracted=False)  # fmt: skip
+            self._keep_files(url, stored.version, files, now)
             return self._announce(Event(kind, stored, now, changes, baseline, watch=self.watch))
 
     def reextracted(
@@ -66,12 +71,45 @@ class Recorder:
         listed: Listed | None,
         extractor_version: int,
         raw: Raw | None = None,
+        files: Sequence[FileCheck] = (),
     ) -> None:
         """A version that differs only because a newer extractor read the page: stored, never
         announced (no event, no delivery); ``history`` shows it as re-extracted."""
         with self.archive.transaction():
-            self._save(url, fields, content_hash, changes, now, recheck_due_at, validators, listed,
-                       extractor_version, raw, reextracted=True)  # fmt: skip
+            stored = self._save(url, fields, content_hash, changes, now, recheck_due_at, validators, listed,
+                                extractor_version, raw, reextracted=True)  # fmt: skip
+            self._keep_files(url, stored.version, files, now)
+
+    def files(self, url: str, files: Sequence[FileCheck], now: str) -> None:
+        """Files checked for a report whose version stays: first hashes are links of their own
+        and are filled into the current version's entries, which never re-hashes it."""
+        if not files:
+            return
+        with self.archive.transaction():
+            current = self.archive.reports.current_fields(url)
+            version = self.archive.reports.version_of(url)
+            self._keep_files(url, version, files, now)
+            if current is not None:
+                filled = with_facts(current, files)
+                if filled != current and hash_of(filled) == hash_of(current):
+                    self.archive.reports.set_attachments(url, filled["attachments"])
+
+    def _keep_files(self, url: str, version: int, files: Sequence[FileCheck], now: str) -> None:
+        """What the checks learnt, in the caller's transaction: each new hash's file (streamed
+        into the blob store), its response and its chain link; every file's state."""
+        for check in files:
+            state = check.state
+            if check.sink is not None and check.download is not None:
+                sha = check.sink.sha256
+                response_id = None
+                if self.keep_files:
+                    raw = check.download.raw
+                    response_id = self.archive.evidence.keep_file(raw, sha, check.sink.size, check.sink.chunks())
+                    state = replace(state, response_id=response_id)
+                self.archive.evidence.append(
+                    LinkKind.ATTACHMENT, check.url, version, now, sha, sha if response_id else None, response_id
+                )
+            self.archive.files.save(state)
 
     def _save(
         self, url: str, fields: dict[str, Any], content_hash: str, changes: Mapping[str, Any], now: str,

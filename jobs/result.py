@@ -32,6 +32,7 @@ class PollResult:
     failed: int = 0
     confirms: int = 0  # second fetches that confirmed (or dismissed) a change
     reextracted: int = 0  # versions stored silently because a newer extractor read them differently
+    attachments: int = 0  # attachment files kept: first hashes and confirmed new ones
     requests: int = 0
     bytes: int = 0
     seconds: float = 0.0
@@ -52,6 +53,8 @@ class PollResult:
         )
         if self.reextracted:
             line += f" reextracted={self.reextracted}"
+        if self.attachments:
+            line += f" attachments={self.attachments}"
         return f"{line} error={self.error}" if self.error else line
 
     def counts(self) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import tempfile
 from collections.abc import Iterator
 from http import HTTPStatus
 from pathlib import Path
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 from jobs.version import VERSION
 from storage.archive import Archive
 
+SPOOL_IN_MEMORY = 8_000_000
 DROPPED = {"content-length", "transfer-encoding"}  # re-declared for the stored (decoded) body
 
 
@@ -48,15 +50,17 @@ def write_warc(archive: Archive, out: Path, watch: str | None = None, since: str
                 "description": "raw responses and chain links of an ayrdw-watch archive"}  # fmt: skip
         writer.write_record(writer.create_warcinfo_record(out.name, info))
         for response in _responses(archive, watch, since):
-            body = archive.evidence.blob(response["raw_sha256"]) or b""
+            body = _spooled(archive, response["raw_sha256"])
+            size = body.seek(0, io.SEEK_END)
+            body.seek(0)
             headers = [(k, v) for k, v in response["headers"] if k.lower() not in DROPPED]
             headers += [(f"X-Ayrdw-Orig-{k.title()}", v) for k, v in response["headers"] if k.lower() in DROPPED
                         and not k.lower().startswith("x-ayrdw")]  # fmt: skip
-            headers.append(("Content-Length", str(len(body))))
+            headers.append(("Content-Length", str(size)))
             http = StatusAndHeaders(f"{response['status']} {_reason(response['status'])}", headers, protocol="HTTP/1.1")
             date = _warc_date(response["requested_at"])
             record = writer.create_warc_record(
-                response["url"], "response", payload=io.BytesIO(body), http_headers=http,
+                response["url"], "response", payload=body, http_headers=http,
                 warc_headers_dict={"WARC-Date": date},
             )  # fmt: skip
             parts = urlsplit(response["url"])
@@ -71,6 +75,7 @@ def write_warc(archive: Archive, out: Path, watch: str | None = None, since: str
             )  # fmt: skip
             writer.write_record(record)
             writer.write_record(request)
+            body.close()
             counts["response"] += 1
             counts["request"] += 1
         for link in _links(archive, watch, since):
@@ -82,6 +87,15 @@ def write_warc(archive: Archive, out: Path, watch: str | None = None, since: str
             writer.write_record(record)
             counts["metadata"] += 1
     return counts
+
+
+def _spooled(archive: Archive, sha256: str) -> tempfile.SpooledTemporaryFile:
+    """A kept body as a file warcio can read twice (digest, then record), in memory only when small:
+    an attachment file can be as large as max_attachment."""
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 (the caller closes it)
+    for block in archive.evidence.blob_chunks(sha256):
+        spool.write(block)
+    return spool
 
 
 def _responses(archive: Archive, watch: str | None, since: str | None) -> Iterator[dict[str, Any]]:

@@ -74,7 +74,8 @@ def _content(told: Story) -> list[list[Element]]:
     rows.append([_text("链接: "), _link(told.url, told.url)])
     if told.attachments:
         rows.append([_text("相关附件:")])
-        rows += [[_text("· "), _link(a.name, a.url)] for a in told.attachments]
+        rows += [[_text("· "), _link(a.name, a.url), *([_text(f"（{a.detail}）")] if a.detail else [])]
+                 for a in told.attachments]  # fmt: skip
     if told.paragraphs:
         rows.append([_text(f"{told.paragraphs_label}:")])
         rows += [[_text(paragraph)] for paragraph in told.paragraphs]

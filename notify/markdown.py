@@ -74,7 +74,11 @@ def _blocks(told: Story, style: Style) -> list[str]:
     blocks.append("  \n".join(f"**{escape(label)}**: {escape(value)}" for label, value in told.facts))
     blocks.append(f"[查看原文]({told.url})")
     if told.attachments:
-        blocks.append("**相关附件**:\n" + "\n".join(f"- [{escape(a.name)}]({a.url})" for a in told.attachments))
+        blocks.append(
+            "**相关附件**:\n"
+            + "\n".join(f"- [{escape(a.name)}]({a.url})" + (f"（{escape(a.detail)}）" if a.detail else "")
+                        for a in told.attachments)
+        )  # fmt: skip
     if told.paragraphs:
         blocks.append(f"**{escape(told.paragraphs_label)}**:")
         blocks += [escape(paragraph) for paragraph in told.paragraphs]

@@ -69,7 +69,7 @@ def _text_story(told: Story) -> str:
     lines += [f"{label}: {value}" for label, value in told.facts]
     lines.append(f"链接: {told.url}")
     if told.attachments:
-        lines += ["", "相关附件:"] + [f"- {a.name}: {a.url}" for a in told.attachments]
+        lines += ["", "相关附件:"] + [f"- {a.name}{_detail(a.detail)}: {a.url}" for a in told.attachments]
     if told.paragraphs:
         lines += ["", f"{told.paragraphs_label}:"]
         lines += [p for paragraph in told.paragraphs for p in (paragraph, "")][:-1]
@@ -120,7 +120,9 @@ def _html_story(told: Story) -> str:
     link = f'<a href="{e(told.url)}" style="word-break:break-all">{e(told.url)}</a>'
     parts += [f"<tr><td {cell}>链接</td><td>{link}</td></tr>", "</table>"]
     if told.attachments:
-        items = "".join(f'<li><a href="{e(a.url)}">{e(a.name)}</a></li>' for a in told.attachments)
+        items = "".join(
+            f'<li><a href="{e(a.url)}">{e(a.name)}</a>{e(_detail(a.detail))}</li>' for a in told.attachments
+        )
         parts.append(f"<p><b>相关附件:</b></p><ul>{items}</ul>")
     if told.paragraphs:
         parts.append(f"<p><b>{e(told.paragraphs_label)}:</b></p>")
@@ -149,3 +151,7 @@ def digest_html(notices: list[Notice], zone: str = DEFAULT_ZONE) -> str:
         head += [f"<li>{e(title)}</li>" for title in titles]
         head.append("</ul>")
     return "\n".join(head) + "\n<hr>\n" + "\n<hr>\n".join(html_body(n, zone) for n in notices)
+
+
+def _detail(detail: str) -> str:
+    return f"（{detail}）" if detail else ""

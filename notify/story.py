@@ -49,6 +49,26 @@ CONFIRMED_BY = {  # crawler.gone.NotFoundKind, as a reader reads it
 class Link:
     name: str
     url: str
+    detail: str = ""  # an attachment's kept file: type, size, the start of its hash
+
+
+def file_detail(entry: Mapping[str, Any]) -> str:
+    """What the archive knows of an attachment's file, short: "PDF，9.4 KB，sha256 b5890a11e345"."""
+    sha = entry.get("sha256")
+    if not sha:
+        return "未保存：" + str(entry["not_kept"]) if entry.get("not_kept") else ""
+    kind = str(entry.get("content_type") or "").split("/")[-1].upper()
+    kind = {"MSWORD": "DOC", "OCTET-STREAM": ""}.get(kind, kind if len(kind) <= 6 else "")
+    return "，".join(part for part in (kind, _size(entry.get("size")), f"sha256 {str(sha)[:12]}") if part)
+
+
+def _size(size: Any) -> str:
+    if not isinstance(size, int):
+        return ""
+    for unit, scale in (("MB", 1_000_000), ("KB", 1000)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
 
 
 @dataclass(frozen=True)
@@ -99,7 +119,10 @@ def story(notice: Notice, zone: str) -> Story:
         changes=[_marked(name, change) for name, change in notice.changes.items()],
         unchanged_note=unchanged,
         facts=facts,
-        attachments=[Link(str(a.get("name") or a.get("url")), str(a.get("url") or "")) for a in _attachments(notice)],
+        attachments=[
+            Link(str(a.get("name") or a.get("url")), str(a.get("url") or ""), file_detail(a))
+            for a in _attachments(notice)
+        ],
         paragraphs_label=label,
         paragraphs=paragraphs,
     )
@@ -155,8 +178,16 @@ def shown(value: Any, none: str = NONE) -> str:
     if isinstance(value, dict):
         return "，".join(f"{CREDIT_LABELS.get(k, k)}: {v}" for k, v in value.items())
     if isinstance(value, list):
-        return "，".join(str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in value)
+        return "，".join(_item(v) for v in value)
     return str(value)
+
+
+def _item(value: Any) -> str:
+    """A list item: an attachment by its name, with its kept file's hash when there is one."""
+    if not isinstance(value, dict):
+        return str(value)
+    name = str(value.get("name", value))
+    return f"{name}（sha256 {str(value['sha256'])[:12]}）" if value.get("sha256") else name
 
 
 def _opening(text: str, limit: int) -> list[str]:

@@ -10,6 +10,7 @@ that speaks SQL; it stores what it is given and never decides what is news.
     archive.queries   read models for the command line         (queries.py)
     archive.browse    read models for `serve` and `search`     (browse.py, search.py)
     archive.evidence  raw responses and the chain, per watch   (evidence.py)
+    archive.files     each report's attachment files            (attachments.py)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
+from storage.attachments import AttachmentFiles
 from storage.browse import Browse
 from storage.db import transaction
 from storage.evidence import Evidence
@@ -44,6 +46,7 @@ class Archive:
         self.walk = WalkItems(db, watch)
         self.reports = Reports(db, watch)
         self.evidence = Evidence(db, watch)
+        self.files = AttachmentFiles(db, watch)
         self.outbox = Outbox(db)
         self.queries = Queries(db)
         self.browse = Browse(db)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 CODEC = "zlib"  # the standard library's: any Python can read the blobs back
+CHUNK = 1 << 20  # a file goes into and out of the blob store this much at a time
 
 
 def compress(body: bytes) -> bytes:
@@ -71,6 +74,33 @@ class Evidence:
         )  # fmt: skip
         return int(cursor.lastrowid)
 
+    def keep_file(self, raw: Raw, sha256: str, size: int, chunks: Iterable[bytes]) -> int:
+        """A downloaded file and its response row, streamed into the blob store (compressed
+        through a temporary file, then written into the row a chunk at a time): never whole in
+        memory. ``raw`` holds the headers (its body is empty); its id."""
+        if self.db.execute("SELECT 1 FROM blobs WHERE sha256 = ?", [sha256]).fetchone() is None:
+            with tempfile.TemporaryFile(prefix="ayrdw-blob-") as packed:
+                squeeze = zlib.compressobj(6)
+                for block in chunks:
+                    packed.write(squeeze.compress(block))
+                packed.write(squeeze.flush())
+                length = packed.tell()
+                cursor = self.db.execute(
+                    "INSERT INTO blobs (sha256, size, codec, data) VALUES (?, ?, ?, zeroblob(?))",
+                    [sha256, size, CODEC, length],
+                )
+                packed.seek(0)
+                with self.db.conn.blobopen("blobs", "data", int(cursor.lastrowid)) as blob:
+                    while block := packed.read(CHUNK):
+                        blob.write(block)
+        cursor = self.db.execute(
+            "INSERT INTO responses (watch, url, method, requested_at, request_headers, status, headers, raw_sha256)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [self.watch, raw.url, raw.method, raw.requested_at, json.dumps(raw.request_headers, ensure_ascii=False),
+             raw.status, json.dumps(raw.headers, ensure_ascii=False), sha256],
+        )  # fmt: skip
+        return int(cursor.lastrowid)
+
     def append(
         self, kind: str, url: str, version: int, at: str, digest: str, raw_sha256: str | None,
         response_id: int | None = None,
@@ -103,6 +133,16 @@ class Evidence:
     def blob(self, sha256: str) -> bytes | None:
         row = self.db.execute("SELECT codec, data FROM blobs WHERE sha256 = ?", [sha256]).fetchone()
         return decompress(row[1], row[0]) if row else None
+
+    def blob_size(self, sha256: str) -> int | None:
+        row = self.db.execute("SELECT size FROM blobs WHERE sha256 = ?", [sha256]).fetchone()
+        return row[0] if row else None
+
+    def blob_chunks(self, sha256: str) -> Iterator[bytes]:
+        """A blob's bytes a chunk at a time (a kept file can be as large as max_attachment)."""
+        row = self.db.execute("SELECT rowid, codec FROM blobs WHERE sha256 = ?", [sha256]).fetchone()
+        if row is not None:
+            yield from _unpacked(self.db, row[0], row[1])
 
     def response(self, response_id: int) -> dict[str, Any] | None:
         row = self.db.execute(
@@ -183,11 +223,27 @@ class Evidence:
                     return checked, Broken(f"{where}: the version's content hash is not the one the chain holds")
                 prev = row["link"]
                 checked += 1
-        for sha, codec, data in self.db.execute("SELECT sha256, codec, data FROM blobs").fetchall():
+        for rowid, sha, codec in self.db.execute("SELECT rowid, sha256, codec FROM blobs").fetchall():
+            digest = hashlib.sha256()
             try:
-                body = decompress(data, codec)
+                for block in _unpacked(self.db, rowid, codec):
+                    digest.update(block)
             except (zlib.error, ValueError):
                 return checked, Broken(f"blob {sha}: cannot be read back ({codec})")
-            if hashlib.sha256(body).hexdigest() != sha:
+            if digest.hexdigest() != sha:
                 return checked, Broken(f"blob {sha}: its bytes do not hash to its name: the response was changed")
         return checked, None
+
+
+def _unpacked(db: Database, rowid: int, codec: str) -> Iterator[bytes]:
+    """A blob row's bytes, decompressed a chunk at a time, read through SQLite's blob handle."""
+    if codec not in ("zlib", "none"):
+        raise ValueError(f"unknown blob codec {codec!r}")
+    unpack = zlib.decompressobj() if codec == "zlib" else None
+    with db.conn.blobopen("blobs", "data", rowid, readonly=True) as blob:
+        while block := blob.read(CHUNK):
+            yield unpack.decompress(block) if unpack else block
+    if unpack is not None:
+        yield unpack.flush()
+        if not unpack.eof:
+            raise zlib.error("the compressed stream ends early")

@@ -360,3 +360,19 @@ def m009_signatures(db: Database) -> None:
         " head TEXT NOT NULL, signature TEXT NOT NULL, public_key TEXT NOT NULL, signed_at TEXT NOT NULL)"
     )
     db.execute("CREATE INDEX signatures_watch ON signatures (watch, idx)")
+
+
+@migrations()
+def m010_attachments(db: Database) -> None:
+    """What the archive knows of each report's attachment files: the last kept download's hash,
+    size and type, its validators for conditional re-fetches, and why a file has no hash yet
+    (failing, too large, off-site) with when to try again. Polls count their downloads."""
+    db.execute(
+        "CREATE TABLE attachment_files (id INTEGER PRIMARY KEY, watch TEXT NOT NULL, report_url TEXT NOT NULL,"
+        " url TEXT NOT NULL, name TEXT, sha256 TEXT, size INTEGER, content_type TEXT, etag TEXT, last_modified TEXT,"
+        " response_id INTEGER REFERENCES responses (id), fetched_at TEXT, checked_at TEXT,"
+        " failures INTEGER NOT NULL DEFAULT 0, error TEXT, retry_at TEXT, UNIQUE (watch, report_url, url))"
+    )
+    db.execute("CREATE INDEX attachment_files_retry ON attachment_files (watch, retry_at) WHERE retry_at IS NOT NULL")
+    db.execute("CREATE INDEX attachment_files_url ON attachment_files (watch, url)")
+    db.execute("ALTER TABLE polls ADD COLUMN attachments INTEGER NOT NULL DEFAULT 0")

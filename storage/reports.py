@@ -199,6 +199,19 @@ class Reports:
         search.index(self.db, report_id, fields)  # the search index follows the latest version
         return StoredReport(url, fields, "active", version, report["first_seen"], now, self.watch, report_id)
 
+    def version_of(self, url: str) -> int:
+        row = self.db.execute("SELECT version FROM reports WHERE watch = ? AND url = ?", [self.watch, url]).fetchone()
+        return row[0] if row else 0
+
+    def set_attachments(self, url: str, attachments: list[dict[str, Any]]) -> None:
+        """Attachment facts learnt after the current version was stored (a late download): they
+        are not part of its content hash, so the version keeps its hash and its chain link."""
+        self.db.execute(
+            "UPDATE report_versions SET attachments = ? WHERE watch = ? AND url = ?"
+            " AND version = (SELECT version FROM reports WHERE watch = ? AND url = ?)",
+            [json.dumps(attachments, ensure_ascii=False), self.watch, url, self.watch, url],
+        )
+
     def content_hash_of(self, url: str) -> str:
         sql = "SELECT content_hash FROM reports WHERE watch = ? AND url = ?"
         row = self.db.execute(sql, [self.watch, url]).fetchone()

@@ -13,4 +13,5 @@ MIGRATIONS = (
     "m007_search",
     "m008_evidence",
     "m009_signatures",
+    "m010_attachments",
 )

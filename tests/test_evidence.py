@@ -154,7 +154,10 @@ def test_keep_raw_false_keeps_no_bytes_but_still_links(tmp_path: Path) -> None:
         assert cli(config, "poll").returncode == 0
     db = tmp_path / "a.db"
     assert rows(db, "SELECT count(*) FROM blobs")[0][0] == 0 and rows(db, "SELECT count(*) FROM responses")[0][0] == 0
-    assert rows(db, "SELECT count(*), count(raw_sha256) FROM chain")[0] == (23, 0)
+    assert rows(db, "SELECT count(*), count(raw_sha256) FROM chain WHERE kind = 'version'")[0] == (23, 0)
+    files = rows(db, "SELECT count(*) FROM attachment_files WHERE sha256 IS NOT NULL")[0][0]
+    assert files > 0, "the fixture site's reports have attachments: hashed, their bytes not kept"
+    assert rows(db, "SELECT count(*), count(raw_sha256) FROM chain WHERE kind = 'attachment'")[0] == (files, 0)
     assert cli(config, "verify").returncode == 0
 
 

@@ -66,8 +66,10 @@ def test_request_counts_baseline_idle_and_new(served: FixtureServer, tmp_path: P
     clock = Clock()
 
     baseline = poll(config, store, clock)
-    # robots.txt + home page + 3 list pages + 23 report pages
-    assert (baseline.requests, baseline.pages, baseline.new) == (28, 3, 23)
+    # robots.txt + home page + 3 list pages + 23 report pages + each report's attachment files
+    files = sum(len(r.attachments) for r in site.sections[SECTION])
+    assert files > 0 and (baseline.requests, baseline.pages, baseline.new) == (28 + files, 3, 23)
+    assert baseline.attachments == files
 
     clock.advance(minutes=30)
     idle = poll(config, store, clock)
@@ -77,7 +79,7 @@ def test_request_counts_baseline_idle_and_new(served: FixtureServer, tmp_path: P
     assert statuses == ([304] if site.validators else [200])
 
     for _ in range(3):
-        site.add_report(site.new_report())
+        site.add_report(site.new_report(attachments=[]))
     clock.advance(minutes=30)
     site.reset_log()
     three = poll(config, store, clock)
@@ -135,7 +137,9 @@ def test_recheck_zero_means_everything_every_poll(served: FixtureServer, tmp_pat
     clock.advance(minutes=30)
     again = poll(config, store, clock)
     assert again.mode == "full" and again.pages == 3
-    assert again.requests == 3 + 23  # every list page and every report, conditionally where possible
+    files = sum(len(r.attachments) for r in served.site.sections[SECTION])
+    # every list page, every report and every attachment file, conditionally where possible
+    assert again.requests == 3 + 23 + files
 
 
 def test_crash_while_storing_leaves_old_or_new_state_never_half(served: FixtureServer, tmp_path: Path) -> None:

@@ -35,6 +35,11 @@ KEPT = {
 }
 
 
+def page_words(attachments: str) -> list[dict[str, str]]:
+    """An attachments column without the facts the archive adds when it downloads the files."""
+    return [{k: a[k] for k in ("name", "url") if k in a} for a in json.loads(attachments)]
+
+
 def snapshot(db: Path) -> dict[str, list[tuple]]:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         return {name: conn.execute(sql).fetchall() for name, sql in KEPT.items()}
@@ -84,8 +89,14 @@ def test_an_archive_of_an_earlier_release_upgrades_with_nothing_lost_and_nothing
     summary = polled.stdout.strip().splitlines()[-1]
     assert " new=0 changed=0 " in summary and " removed=0 " in summary, summary
     after = snapshot(db)
-    for table in ("reports", "report_versions", "events"):
+    for table in ("reports", "events"):
         assert after[table] == before[table], f"{table} kept as it was"
+    bare = [(*v[:6], json.dumps(page_words(v[6]), ensure_ascii=False), *v[7:]) for v in after["report_versions"]]
+    assert bare == before["report_versions"], "versions kept as they were, but for the facts of their files"
+    with sqlite3.connect(db) as conn:
+        files = dict(conn.execute("SELECT url, sha256 FROM attachment_files WHERE sha256 IS NOT NULL"))
+    filled = {a["url"]: a["sha256"] for v in after["report_versions"] for a in json.loads(v[6]) if "sha256" in a}
+    assert files and filled == files, "each file's hash, downloaded late, is filled into the current version"
     kept = {(d[0], d[1], d[2]) for d in after["deliveries"]}
     assert {(d[0], d[1], d[2]) for d in before["deliveries"]} <= kept, "every delivery kept"
     assert len(before["deliveries"]) == len(before["events"]) >= 27, "one pending delivery per event"

@@ -65,8 +65,9 @@ def test_the_warc_is_valid_and_every_digest_checks(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "a.db") as db:
         responses = db.execute("SELECT count(*) FROM responses").fetchone()[0]
         links = db.execute("SELECT count(*) FROM chain").fetchone()[0]
+        files = db.execute("SELECT count(*) FROM attachment_files WHERE response_id IS NOT NULL").fetchone()[0]
     assert kinds == {"warcinfo": 1, "response": responses, "request": responses, "metadata": links}
-    assert responses == 24, "23 versions and the edit"
+    assert files > 0 and responses == 24 + files, "23 versions, the edit, and each attachment file"
     since = cli(config, "warc", "--since", "2999-01-01", "-o", str(tmp_path / "none.warc.gz"))
     assert since.returncode == 0 and "0 responses" in since.stdout
 
@@ -80,17 +81,20 @@ def test_heads_are_signed_and_checked_and_a_forged_signature_is_refused(tmp_path
     assert cli(tmp_path / "none.toml", "keygen", "-o", str(prefix)).returncode == 1, "never overwrites a key"
     env = {"AYRDW_SIGNING_KEY": prefix.read_text()}
     config, server = polled(tmp_path, '[evidence]\nsigning_key_env = "AYRDW_SIGNING_KEY"\n')
+    lengths = []
     try:
-        assert run(config, "poll", env=env).returncode == 0
-        assert run(config, "poll", env=env).returncode == 0  # extends nothing: signs nothing new
-        server.site.add_report(server.site.new_report())
+        for _ in range(2):  # the second extends nothing: signs nothing new
+            assert run(config, "poll", env=env).returncode == 0
+            lengths.append(sqlite3.connect(tmp_path / "a.db").execute("SELECT count(*) FROM chain").fetchone()[0])
+        server.site.add_report(server.site.new_report(attachments=[]))
         assert run(config, "poll", env=env).returncode == 0
     finally:
         server.stop()
     with sqlite3.connect(tmp_path / "a.db") as db:
         signed = db.execute("SELECT watch, idx, head FROM signatures ORDER BY id").fetchall()
         head, links = db.execute("SELECT link, (SELECT count(*) FROM chain) FROM chain ORDER BY id DESC").fetchone()
-    assert [s[1] for s in signed] == [23, 24] and signed[-1][2] == head and links == 24
+    assert lengths[0] == lengths[1] > 23, "23 versions and a link per attachment file"
+    assert [s[1] for s in signed] == [lengths[0], lengths[0] + 1] and signed[-1][2] == head and links == lengths[0] + 1
     public = str(prefix.with_suffix(".pub"))
     ok = cli(config, "verify", "--public-key", public)
     assert ok.returncode == 0 and "2 signed heads checked" in ok.stdout, ok.stdout + ok.stderr
@@ -100,9 +104,13 @@ def test_heads_are_signed_and_checked_and_a_forged_signature_is_refused(tmp_path
     assert wrong.returncode == 1 and "signature" in wrong.stderr
     with sqlite3.connect(tmp_path / "a.db") as db:
         forged = base64.b64encode(bytes(64)).decode()
-        db.execute("UPDATE signatures SET signature = ? WHERE idx = 23", [forged])
+        db.execute("UPDATE signatures SET signature = ? WHERE idx = ?", [forged, lengths[0]])
     refused = cli(config, "verify", "--public-key", public)
-    assert refused.returncode == 1 and "head 23" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert (
+        refused.returncode == 1
+        and f"head {lengths[0]}" in refused.stderr
+        and len(refused.stderr.strip().splitlines()) == 1
+    )
 
 
 def test_a_bad_signing_key_is_a_one_line_error_that_never_shows_the_key(tmp_path: Path) -> None:
