@@ -19,12 +19,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reports", type=int, default=23, help="reports in the 监督工作 section")
     parser.add_argument("--no-noise", action="store_true", help="no per-request noise in pages")
     parser.add_argument("--no-validators", action="store_true", help="no ETag/Last-Modified, never 304")
+    parser.add_argument("--attachment-kb", type=int, default=0, help="mean size of attachment files (0: tiny)")
     args = parser.parse_args(argv)
     site = FixtureSite(
         args.layout,
         reports_per_section=args.reports,
         validators=not args.no_validators,
         noise=not args.no_noise,
+        attachment_bytes=args.attachment_kb * 1000,
     )
     with FixtureServer(site, args.host, args.port) as server:
         print(f"fixture site ({args.layout}) at {server.url(site.home_path())}  (Ctrl-C to stop)", flush=True)
