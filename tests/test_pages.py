@@ -103,3 +103,12 @@ def test_everything_from_a_page_is_escaped(tmp_path: Path) -> None:
             text = client.get(path).text
             assert "<script>alert(2)" not in text and "<img src=x" not in text, path
             assert "&lt;script&gt;" in text, path
+
+
+def test_a_report_page_shows_each_kept_attachment_file_by_its_hash(story: dict, site: FixtureServer) -> None:  # noqa: F811
+    listed = next(r for r in site.site.sections[SECTION] if r.attachments and r is not story["removed"])
+    html = page(story, f"/w/anyue/r/{report_id(story, listed.title)}")
+    files = html.css(".facts small.file")
+    assert len(files) == len(listed.attachments)
+    assert all(re.fullmatch(r"[0-9a-f]{64}", f.attributes["title"]) for f in files), "the full hash on hover"
+    assert all(f"sha256 {f.attributes['title'][:12]}" in f.text() for f in files)

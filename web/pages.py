@@ -28,7 +28,7 @@ from domain.report import CREDIT_LABELS, FIELDS
 from domain.times import utcnow
 from jobs.config import Config
 from jobs.version import VERSION
-from notify.story import confirmation
+from notify.story import confirmation, file_detail
 from storage.browse import Filters
 from storage.search import MARK_END, MARK_START, Query
 from web.reading import reading
@@ -44,6 +44,7 @@ def _templates(zone: str) -> Environment:
         loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(default=True)
     )
     env.filters["local"] = _local(zone)
+    env.filters["file_detail"] = file_detail  # an attachment's kept file: type, size, hash start
     return env
 
 
