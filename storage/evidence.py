@@ -66,13 +66,7 @@ class Evidence:
             "INSERT OR IGNORE INTO blobs (sha256, size, codec, data) VALUES (?, ?, ?, ?)",
             [sha, len(raw.body), CODEC, compress(raw.body)],
         )
-        cursor = self.db.execute(
-            "INSERT INTO responses (watch, url, method, requested_at, request_headers, status, headers, raw_sha256)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [self.watch, raw.url, raw.method, raw.requested_at, json.dumps(raw.request_headers, ensure_ascii=False),
-             raw.status, json.dumps(raw.headers, ensure_ascii=False), sha],
-        )  # fmt: skip
-        return int(cursor.lastrowid)
+        return self._response(raw, sha)
 
     def keep_file(self, raw: Raw, sha256: str, size: int, chunks: Iterable[bytes]) -> int:
         """A downloaded file and its response row, streamed into the blob store (compressed
@@ -93,11 +87,15 @@ class Evidence:
                 with self.db.conn.blobopen("blobs", "data", int(cursor.lastrowid)) as blob:
                     while block := packed.read(CHUNK):
                         blob.write(block)
+        return self._response(raw, sha256)
+
+    def _response(self, raw: Raw, body_sha256: str) -> int:
+        """The response row (its body already in the blob store); its id."""
         cursor = self.db.execute(
             "INSERT INTO responses (watch, url, method, requested_at, request_headers, status, headers, raw_sha256)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [self.watch, raw.url, raw.method, raw.requested_at, json.dumps(raw.request_headers, ensure_ascii=False),
-             raw.status, json.dumps(raw.headers, ensure_ascii=False), sha256],
+             raw.status, json.dumps(raw.headers, ensure_ascii=False), body_sha256],
         )  # fmt: skip
         return int(cursor.lastrowid)
 
