@@ -36,6 +36,16 @@ def duration(value: Any) -> float:
     return seconds
 
 
+def duration_or_auto(value: Any) -> float | None:
+    """ "auto" -> None (the program chooses), else a duration."""
+    if value == "auto":
+        return None
+    try:
+        return duration(value)
+    except ValueError:
+        raise ValueError(f'expected "auto" or a duration like "24h" or "7d", got {value!r}') from None
+
+
 def positive_duration(value: Any) -> float:
     seconds = duration(value)
     if seconds <= 0:

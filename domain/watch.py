@@ -24,6 +24,7 @@ class Watch:
     selectors: Any = field(default=None, compare=False, repr=False)  # the profile's, read once at load
     interval: float | None = None  # seconds; None: [schedule] interval
     recheck: float | None = None  # seconds; None: [crawl] recheck
+    full_walk: float | None = None  # seconds; None: [crawl] full_walk
     subject_prefix: str = ""  # for mail subjects
 
     @property

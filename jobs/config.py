@@ -20,6 +20,7 @@ from domain.values import (
     EVENT_KINDS,
     boolean,
     duration,
+    duration_or_auto,
     env_name,
     event_kinds,
     header_text,
@@ -47,6 +48,7 @@ __all__ = ["VERSION", "Config", "ConfigError", "config_from_dict", "load_config"
 
 DEFAULT_USER_AGENT = f"ayrdw-watch/{VERSION} (+{PROJECT_URL})"
 CONFIG_ENV = "AYRDW_CONFIG"
+AUTO_FULL_WALK_MAX = 7 * 86400.0  # "auto" reads even a very long list at least weekly
 
 
 # -- the tables ---------------------------------------------------------------------------------------
@@ -71,6 +73,7 @@ class CrawlConfig:
     retry_backoff: float = setting(2.0, duration)
     max_retry_wait: float = setting(60.0, duration)  # the longest wait between attempts; a longer Retry-After fails
     recheck: float = setting(86400.0, duration)
+    full_walk: float | None = setting(None, duration_or_auto)  # None ("auto"): by the list's length (below)
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,18 @@ class Config:
 
     def recheck(self, watch: Watch) -> float:
         return self.crawl.recheck if watch.recheck is None else watch.recheck
+
+    def full_walk(self, watch: Watch, list_pages: int | None) -> float:
+        """How often the whole list is read, in seconds (0: every poll). "auto": as often as reading
+        it at one page every two polls allows, but at least every `recheck` and at most every
+        AUTO_FULL_WALK_MAX (a week); a list of unknown length: every `recheck`."""
+        given = watch.full_walk if watch.full_walk is not None else self.crawl.full_walk
+        if given is not None:
+            return given
+        recheck = self.recheck(watch)
+        if not recheck or not list_pages:
+            return recheck
+        return min(max(2 * list_pages * self.interval(watch), recheck), max(AUTO_FULL_WALK_MAX, recheck))
 
     def fetch_settings(self) -> FetchSettings:
         c = self.crawl

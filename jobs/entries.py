@@ -33,6 +33,7 @@ WATCH_KEYS = {
     "profile": path,
     "interval": positive_duration,
     "recheck": duration,
+    "full_walk": duration,
     "subject_prefix": header_text,
 }
 

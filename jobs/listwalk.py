@@ -1,16 +1,22 @@
 """The list half of a poll: where the list is, and which reports it shows now.
 
-A complete walk (the baseline, and a full walk at least once per ``recheck``) reads every
+A complete walk (the baseline, and a full walk once per ``full_walk`` period) reads every
 list page from a cursor kept in the archive after each page, so a walk that is stopped or
 fails resumes where it stopped; the reports it lists and no poll has stored wait in
-``walk_items``. An incremental walk reads page 1 conditionally and follows the next pages
-only while a page ends in an unknown report. Either way a walk that cannot be trusted
-fails the poll (PollFailed) with the kind of trouble it is.
+``walk_items``. A full walk of a long list is spread over polls: each reads a slice of it
+(enough to finish within half the period, at least MIN_SLICE pages, at most
+``max_list_pages``), after the incremental check for news; a baseline reads up to
+``max_list_pages`` per poll. No poll fails because a list is long. An incremental walk reads
+page 1 conditionally and follows the next pages only while a page ends in an unknown report.
+Either way a walk that cannot be trusted fails the poll (PollFailed) with the kind of trouble
+it is.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import math
 from collections.abc import Callable, Iterable
 
 from crawler.discover import locate_section
@@ -27,8 +33,11 @@ from jobs.progress import Progress
 from jobs.result import PollFailed, PollResult
 from storage.archive import Archive
 
+log = logging.getLogger("ayrdw.poll")
 DISCOVERY_MAX_AGE = dt.timedelta(hours=24)
 CURSOR_KEY = "walk_cursor"
+PAGES_KEY = "list_pages"  # how many list pages the last complete walk read
+MIN_SLICE = 10  # a full walk reads at least this many list pages per poll (a short list: all of it)
 
 
 class ListWalk:
@@ -50,7 +59,9 @@ class ListWalk:
         self.started, self.now, self.result = started, iso(started), result
         self.progress, self.clock, self._save_progress = progress, clock, save_progress
         self._list_remembered = False  # the list URL came from an earlier discovery, not this poll's
-        self.recheck = dt.timedelta(seconds=config.recheck(watch))
+        self.interval_s = config.interval(watch)
+        self.list_pages = int(archive.state.get(PAGES_KEY) or 0) or None
+        self.full_walk_s = config.full_walk(watch, self.list_pages)
 
     def cursor(self) -> WalkCursor | None:
         """The complete walk this poll makes (a resumed one, or a new one when one is due), or None
@@ -67,57 +78,76 @@ class ListWalk:
         if cursor is None:
             self._incremental_walk()
             return False
-        if not cursor.listing_done:
-            return self._complete_walk(cursor)
-        self.result.found = cursor.items  # resumed after the list was read: only reports are left
-        return True
+        if cursor.listing_done:
+            self.result.found = cursor.items  # resumed after the list was read: only reports are left
+            return True
+        if cursor.kind == "full" and cursor.pages:  # a spread walk goes on: the news first
+            self._incremental_walk()
+        return self._complete_walk(cursor, self._slice(cursor))
+
+    def _slice(self, cursor: WalkCursor) -> int:
+        """How many list pages this poll reads of a complete walk."""
+        cap = self.config.crawl.max_list_pages
+        if cursor.kind == "baseline" or not self.full_walk_s:
+            return cap
+        pages = self.list_pages or cursor.total_pages or cap
+        per_poll = math.ceil(2 * pages * self.interval_s / self.full_walk_s)
+        return max(1, min(cap, max(per_poll, MIN_SLICE)))
 
     def finish(self, cursor: WalkCursor) -> None:
         """Every list page read and every report it listed tried: the walk is over."""
         with self.archive.transaction():
             self.archive.state.set("last_full_walk_at", cursor.started_at, self.now)
+            self.archive.state.set(PAGES_KEY, str(cursor.pages), self.now)
             if cursor.kind == "baseline":
                 self.archive.state.set("baseline_done_at", self.now, self.now)
             self.archive.state.set(CURSOR_KEY, None, self.now)
 
     def _full_walk_due(self) -> bool:
         last_full = self.archive.state.get("last_full_walk_at")
-        if not self.recheck or last_full is None:
+        if not self.full_walk_s or last_full is None:
             return True
-        return dt.datetime.fromisoformat(last_full) <= self.started - self.recheck
+        return dt.datetime.fromisoformat(last_full) <= self.started - dt.timedelta(seconds=self.full_walk_s)
 
-    def _complete_walk(self, cursor: WalkCursor) -> bool:
-        """Read the list pages left in ``cursor``, saving it with each page's items. True when the
-        walk is complete; a failed page fails the poll (the cursor keeps what was read)."""
+    def _complete_walk(self, cursor: WalkCursor, pages: int) -> bool:
+        """Read up to ``pages`` list pages left in ``cursor``, saving it with each page's items.
+        True when the walk is complete; False when it goes on next poll; a failed page fails the
+        poll (the cursor keeps what was read)."""
         fresh = cursor.pages == 0
-        walk = self._walk_with_retries(cursor) if fresh else self._walk_from(cursor)
+        walk = self._walk_with_retries(cursor, pages) if fresh else self._walk_from(cursor, pages)
         if fresh and walk.pages:  # page 1's items wait in the archive: its validators may hide them now
             self._keep_validators(walk)
         if cursor.listing_done:
             return True
         if fresh and not walk.pages:
             self._fail_empty(walk, cursor.queue[0] if cursor.queue else "")
+        if walk.pages and all(p.kind is ProblemKind.MAX_PAGES for p in walk.problems):
+            kept = [p for p in self.result.problems if getattr(p, "kind", None) is not ProblemKind.MAX_PAGES]
+            self.result.problems[:] = kept  # the slice's end is not a problem
+            about = f" of about {self.list_pages}" if self.list_pages else ""
+            log.info("poll: %s walk: %d%s list pages read; it goes on next poll", cursor.kind, cursor.pages, about)
+            return False
         raise PollFailed(f"the list walk was incomplete: {'; '.join(walk.problems) or 'stopped'}", _trouble_of(walk))
 
-    def _walk_from(self, cursor: WalkCursor) -> WalkResult:
+    def _walk_from(self, cursor: WalkCursor, pages: int) -> WalkResult:
         walk = walk_pages(
             self.fetcher,
             cursor,
-            max_pages=self.config.crawl.max_list_pages,
+            max_pages=pages,
             item_selector=self.watch.selectors.list_item,
             on_page=self._keep_page,
         )
         self.result.pages += len(walk.pages)
-        self.result.found = cursor.items
+        self.result.found = max(self.result.found, cursor.items)
         self.result.problems.extend(walk.problems)
         return walk
 
-    def _walk_with_retries(self, cursor: WalkCursor) -> WalkResult:
+    def _walk_with_retries(self, cursor: WalkCursor, pages: int) -> WalkResult:
         """A fresh walk; a remembered list URL that is gone is discovered again. (A challenge or an
         empty list page is asked once more by the fetcher and the walk themselves.)"""
         remembered = self._list_remembered
         for attempt in range(2):
-            walk = self._walk_from(cursor)
+            walk = self._walk_from(cursor, pages)
             if walk.pages:
                 return walk
             if attempt == 0 and remembered and walk.first_status in (404, 410):

@@ -1,0 +1,92 @@
+"""A long list costs a slice per poll, never a failed poll: the baseline and the full walks of a
+section with many list pages are spread over polls, resume where they stopped, and never
+remove a report that a shifting list made them miss -- in-process polls against the fixture
+site with a clock the test moves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fixturesite.server import FixtureServer
+from fixturesite.site import FixtureSite
+from jobs.config import Config, config_from_dict
+from jobs.poll import run_poll
+from jobs.result import PollResult
+from storage.archive import Archive
+from storage.db import open_db
+from tests.test_poll_schedule import SECTION, Clock
+
+PAGES = 30  # 300 reports, 10 per list page
+
+
+def make(server: FixtureServer, tmp_path: Path, **crawl: str) -> tuple[Config, Archive]:
+    config = config_from_dict(
+        {
+            "site": {"url": server.url("/")},
+            "crawl": {"delay": "0s", "retry_backoff": "10ms", "recheck": "24h", "max_list_pages": 12, **crawl},
+            "schedule": {"interval": "30m"},
+            "storage": {"db": str(tmp_path / "w.db")},
+        }
+    )
+    return config, Archive(open_db(config.storage.db))
+
+
+def poll(config: Config, store: Archive, clock: Clock) -> PollResult:
+    result = run_poll(config, store, clock=clock, sleep=lambda s: None)
+    assert result.ok, result.error
+    return result
+
+
+def stored(store: Archive) -> int:
+    return store.db.execute("SELECT count(*) FROM reports WHERE status = 'active'").fetchone()[0]
+
+
+def test_the_baseline_and_full_walks_of_a_long_list_go_on_over_polls(tmp_path: Path) -> None:
+    site = FixtureSite("trs", reports_per_section=PAGES * 10)
+    with FixtureServer(site) as server:
+        config, store = make(server, tmp_path, full_walk="24h")
+        clock = Clock()
+        firsts = [poll(config, store, clock) for _ in range(3)]
+        assert [r.pages for r in firsts] == [12, 12, 6], "max_list_pages bounds a poll, not the section"
+        assert stored(store) == PAGES * 10 and all(r.mode == "baseline" for r in firsts)
+        loud = store.db.execute("SELECT count(*) FROM events WHERE baseline = 0").fetchone()[0]
+        assert loud == 0, "the baseline stays silent over its polls"
+        assert store.scoped("default").state.get("list_pages") == str(PAGES)
+        # A day later a full walk is due: 2 x 30 pages x 30 min / 24 h = 1.25 -> 10 pages a poll (MIN_SLICE).
+        clock.advance(hours=24)
+        site.reset_log()
+        walk = []
+        for _ in range(4):
+            walk.append(poll(config, store, clock))
+            clock.advance(minutes=30)
+        assert [r.mode for r in walk] == ["full", "full", "full", "incremental"]
+        assert [r.path for r in site.requests].count("/jdgz/") == 4, "page 1 is checked on every poll, for news"
+        state = store.scoped("default").state
+        assert state.get("walk_cursor") is None and state.get("list_pages") == str(PAGES)
+
+
+def test_a_walk_spread_over_polls_that_misses_a_shifted_report_removes_nothing(tmp_path: Path) -> None:
+    site = FixtureSite("trs", reports_per_section=PAGES * 10)
+    with FixtureServer(site) as server:
+        config, store = make(server, tmp_path, full_walk="24h")
+        clock = Clock()
+        for _ in range(3):
+            poll(config, store, clock)
+        clock.advance(hours=24)
+        poll(config, store, clock)  # the full walk reads pages 1-10
+        # Three reports near the top are unlisted (not removed): every later item moves up three
+        # places, so the first item of page 11 is now on page 10, which this walk has read.
+        shifted = site.page_items(SECTION, 11)[0]
+        for report in site.sections[SECTION][:3]:
+            site.unlist_report(report.slug)
+        results = []
+        for _ in range(6):
+            clock.advance(minutes=30)
+            results.append(poll(config, store, clock))
+        assert sum(r.removed for r in results) == 0, "a report the walk missed is asked, never removed"
+        status, listed = store.db.execute(
+            "SELECT status, last_listed_at FROM reports WHERE url LIKE ?", [f"%{site.report_path(shifted.slug)}"]
+        ).fetchone()
+        walk_started = store.scoped("default").state.get("last_full_walk_at")
+        assert walk_started and listed < walk_started, "the spread walk did miss it"
+        assert status == "active"
