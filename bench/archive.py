@@ -35,11 +35,12 @@ def _key(count: int, keep: bool, kb: int) -> str:
 
 
 @contextmanager
-def served(reports: int, attachment_kb: int = 0) -> Iterator[str]:
+def served(reports: int, attachment_kb: int = 0, page_size: int = 0, dated_until: str = "") -> Iterator[str]:
     """The fixture site ('trs', no per-request noise, with validators) in a process of its own."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "fixturesite", "--layout", "trs", "--port", "0", "--reports", str(reports),
-         "--no-noise", "--attachment-kb", str(attachment_kb)],
+         "--no-noise", "--attachment-kb", str(attachment_kb), *(["--page-size", str(page_size)] if page_size else []),
+         *(["--dated-until", dated_until] if dated_until else [])],
         stdout=subprocess.PIPE, text=True, cwd=ROOT,
     )  # fmt: skip
     try:

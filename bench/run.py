@@ -26,10 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import archive, extraction, memory, polls, search, startup
+from bench import archive, extraction, memory, polls, search, startup, week
 from bench.common import ROOT, Figures
 
-SECTIONS = ("polls", "extraction", "corpus", "archive", "memory", "startup", "search")
+SECTIONS = ("polls", "extraction", "corpus", "archive", "memory", "startup", "search", "week")
 
 
 def corpus_checks(figures: Figures) -> None:
@@ -71,6 +71,8 @@ def main() -> None:
         startup.run(figures, ROOT, against=against)
     if "search" in only:
         search.run(figures)
+    if "week" in only:
+        week.run(figures)
     figures.add("seconds", time.monotonic() - started, "s", "wall time of this run")
     out = ROOT / "bench" / "results.json"
     out.write_text(json.dumps(figures.data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

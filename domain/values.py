@@ -63,6 +63,12 @@ def size(value: Any) -> int:
     return int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "b").lower()])
 
 
+def positive_number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValueError(f"expected a number above 0, got {value!r}")
+    return float(value)
+
+
 def positive_int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"expected a whole number of at least 1, got {value!r}")

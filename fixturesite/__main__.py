@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import threading
+from datetime import date
 
 from .layouts import LAYOUTS
 from .server import FixtureServer
@@ -19,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reports", type=int, default=23, help="reports in the 监督工作 section")
     parser.add_argument("--no-noise", action="store_true", help="no per-request noise in pages")
     parser.add_argument("--no-validators", action="store_true", help="no ETag/Last-Modified, never 304")
+    parser.add_argument("--dated-until", type=date.fromisoformat, help="a busy section: 3 reports a day up to then")
+    parser.add_argument("--page-size", type=int, default=0, help="reports per list page (0: the layout's)")
     parser.add_argument("--attachment-kb", type=int, default=0, help="mean size of attachment files (0: tiny)")
     args = parser.parse_args(argv)
     site = FixtureSite(
@@ -27,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         validators=not args.no_validators,
         noise=not args.no_noise,
         attachment_bytes=args.attachment_kb * 1000,
+        page_size=args.page_size or None,
+        dated_until=args.dated_until,
     )
     with FixtureServer(site, args.host, args.port) as server:
         print(f"fixture site ({args.layout}) at {server.url(site.home_path())}  (Ctrl-C to stop)", flush=True)

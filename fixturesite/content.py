@@ -333,13 +333,23 @@ def _descending_dates(rng: random.Random, start: date, count: int, lo: int, hi: 
     return out
 
 
-def build_sections(reports_per_section: int, section_names: list[str]) -> dict[str, list[FixtureReport]]:
-    """All sections, newest first, with slugs r0001... numbered in publication order across the site."""
+def build_sections(
+    reports_per_section: int, section_names: list[str], dated_until: date | None = None
+) -> dict[str, list[FixtureReport]]:
+    """All sections, newest first, with slugs r0001... numbered in publication order across the site.
+    ``dated_until``: the 监督工作 section is a busy one instead, about three reports a day up to that
+    day (a large section's ages as a provincial commission's are; the default dates are one a month
+    around the seed report's, which for thousands of reports run centuries into the past and future)."""
     rng = random.Random("ayrdw-fixture-20221202")
     taken = {SEED_TITLE, GBK_TITLE, BRACKET_TITLE, LONG_TITLE}
     drafts: dict[str, list[FixtureReport]] = {}
     n = max(0, reports_per_section)
-    if n:
+    if n and dated_until is not None:
+        days = [dated_until - timedelta(days=i // 3) for i in range(n)]
+        drafts[SECTION] = [
+            synthetic_report(rng, "", SECTION, day, JDGZ_KINDS.get(i, "plain"), taken) for i, day in enumerate(days)
+        ]
+    elif n:
         seed_day = date.fromisoformat(SEED_PUBLISHED)
         newer = (n - 1) // 2
         newer_dates = []

@@ -66,6 +66,7 @@ class FixtureSite:
         validators: bool = True,
         noise: bool = True,
         attachment_bytes: int = 0,
+        dated_until: date | None = None,
     ) -> None:
         """``attachment_bytes``: the mean size of a report's attachment files (0: a line of text each);
         their bytes are random (PDFs and DOCX files compress little), fixed per path."""
@@ -83,7 +84,7 @@ class FixtureSite:
         self.max_in_flight = 0  # the most answered at once (politeness: one at a time)
         self.stalled: list[str] = []  # paths of "timeout" faults, recorded when the stall begins
         self.sections: dict[str, list[FixtureReport]] = content.build_sections(
-            reports_per_section, [s.name for s in SECTIONS]
+            reports_per_section, [s.name for s in SECTIONS], dated_until
         )
         self._challenge: str | None = None
         self.token_lines: set[str] = set()  # slugs whose body shows a fresh random token on every request

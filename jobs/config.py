@@ -31,6 +31,7 @@ from domain.values import (
     port,
     positive_duration,
     positive_int,
+    positive_number,
     proxy_url,
     secret_text,
     setting,
@@ -74,6 +75,8 @@ class CrawlConfig:
     max_retry_wait: float = setting(60.0, duration)  # the longest wait between attempts; a longer Retry-After fails
     recheck: float = setting(86400.0, duration)
     full_walk: float | None = setting(None, duration_or_auto)  # None ("auto"): by the list's length (below)
+    recheck_by_age: bool = setting(True, boolean)  # false: release 0.1.0's policy, every report once per recheck
+    requests_per_poll: float = setting(3.0, positive_number)  # re-checks and walks, on average (news aside)
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,7 @@ class Config:
         if given is not None:
             return given
         recheck = self.recheck(watch)
-        if not recheck or not list_pages:
+        if not recheck or not list_pages or not self.crawl.recheck_by_age:
             return recheck
         return min(max(2 * list_pages * self.interval(watch), recheck), max(AUTO_FULL_WALK_MAX, recheck))
 

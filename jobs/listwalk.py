@@ -25,6 +25,7 @@ from crawler.fetch import Fetcher
 from crawler.models import Listing
 from crawler.walk import WalkCursor, WalkResult, walk_pages, walk_section
 from domain.evidence import Raw
+from domain.schedule import NOW_DUE
 from domain.times import iso, precise
 from domain.trouble import ProblemKind, Trouble
 from domain.watch import Watch
@@ -180,7 +181,8 @@ class ListWalk:
                     self.archive.evidence.keep(raw)
         now = precise(self.clock())
         self.archive.walk.add(((i.url, i.title, i.date) for i in waiting), baseline, now)
-        self.archive.reports.mark_listed(((i.url, i.title, i.date) for i in items if i.url in known), now)
+        listed = ((i.url, i.title, i.date) for i in items if i.url in known)
+        self.archive.reports.mark_listed(listed, now, due=NOW_DUE)  # an entry that changed: re-checked now
 
     def _incremental_walk(self) -> None:
         list_url, remembered = self._list_url()

@@ -33,6 +33,7 @@ from crawler.walk import WalkCursor
 from domain.change import changes as field_changes
 from domain.change import content_hash, same_content
 from domain.events import Event, EventKind, Subscription
+from domain.schedule import age_anchor, recheck_after, tier
 from domain.times import iso, precise, utcnow
 from domain.trouble import Trouble
 from domain.watch import Watch
@@ -42,6 +43,7 @@ from jobs.listwalk import ListWalk
 from jobs.pollfiles import PollFiles, changes_with_files
 from jobs.progress import Progress, Ticker
 from jobs.reading import Extracted, Gone, NotModified, Outcome, Reader, Task, Unreadable, is_failure, why
+from jobs.rechecks import Rechecks
 from jobs.record import Recorder
 from jobs.result import PollFailed, PollResult
 from storage.archive import Archive
@@ -168,6 +170,10 @@ class Poll:
                           config.evidence.files_kept)  # fmt: skip
         checker = FileChecker(fetcher, archive.files, rules, self._file_retry_after, self._later)
         self.files = PollFiles(archive, recorder, checker, result, self._count, stop)
+        crawl = config.crawl
+        self.rechecks = Rechecks(archive, fetcher, self.interval_s, self.recheck_s, crawl.recheck_by_age,
+                                 crawl.requests_per_poll)  # fmt: skip
+        self.news_requests = 0  # requests for reports new to the archive: never charged
 
     def run(self) -> None:
         cursor = self.lists.cursor()
@@ -179,6 +185,8 @@ class Poll:
             self._run(cursor)
         finally:
             self.files.close()
+            if self.result.mode != "baseline":
+                self.rechecks.charge(self.news_requests, iso(self.clock()))
 
     def _run(self, cursor: WalkCursor | None) -> None:
         walked_all = self.lists.walk(cursor)
@@ -193,7 +201,7 @@ class Poll:
             self._store_as_read(tasks)
         else:
             self._read_then_store(tasks)
-        budget = _recheck_budget(self.archive, self.interval_s, self.recheck_s)
+        budget = max(2, math.ceil(self.config.crawl.requests_per_poll))  # files whose retry is due
         self.files.retry_due(self.now, budget, lambda: iso(self.clock()))
         self.result.confirms = self.reader.confirms + self.files.confirms
         if cursor is not None and walked_all:
@@ -213,25 +221,22 @@ class Poll:
             tasks.setdefault(k.url, Task(k.url, "unlisted", k))
         for k in self.archive.reports.suspected_gone():
             tasks.setdefault(k.url, Task(k.url, "confirm", k))
-        if not baseline and self.archive.reports.any_due(self.now):
-            budget = _recheck_budget(self.archive, self.interval_s, self.recheck_s)
-            due = self.archive.reports.due_for_recheck(self.now, budget)
-            files = self.archive.files.counts([k.url for k in due])
-            spent = 0
-            for k in due:  # a re-check costs its page and each of its files (recheck = "0s": all of them)
-                if self.recheck_s and spent and spent + 1 + files.get(k.url, 0) > budget:
-                    break
-                spent += 1 + files.get(k.url, 0)
+        if not baseline:
+            queued = sum(1 for t in tasks.values() if t.purpose != "new")
+            for k in self.rechecks.select(self.now, queued):
                 tasks.setdefault(k.url, Task(k.url, "recheck", k))
         return list(tasks.values())
 
     # -- reading report pages --------------------------------------------------------------------
     def _read(self, task: Task) -> Outcome:
+        before = self.fetcher.requests
         try:
             outcome = self.reader.read(task)
             self.files.check(outcome, iso(self.clock()))
             return outcome
         finally:
+            if task.purpose == "new":
+                self.news_requests += self.fetcher.requests - before
             self.progress.done += 1
             self.result.confirms = self.reader.confirms + self.files.confirms
 
@@ -268,7 +273,7 @@ class Poll:
         for index, outcome in enumerate(outcomes):
             if self.stop is not None and self.stop.is_set():
                 raise Interrupted("stopping: the rest is stored by the next poll")
-            self._store(outcome, now, self._due_at(None, index))
+            self._store(outcome, now, self._due_at(outcome, None, index))
 
     def _store_as_read(self, tasks: list[Task]) -> None:
         """The baseline: each report stored as soon as it is read, so a stopped or failed first
@@ -277,16 +282,28 @@ class Poll:
         for index, task in enumerate(tasks):
             outcome = self._read(task)
             outcomes.append(outcome)
-            self._store(outcome, iso(self.clock()), self._due_at(len(tasks), index))
+            self._store(outcome, iso(self.clock()), self._due_at(outcome, len(tasks), index))
             self._save_progress()
         self._judge(outcomes)
 
-    def _due_at(self, spread_over: int | None, index: int) -> str:
-        """The next re-check: a baseline spreads its first re-checks over one period."""
+    def _due_at(self, outcome: Outcome, spread_over: int | None, index: int) -> str:
+        """The report's next re-check, by its age (domain.schedule); a baseline spreads its first
+        re-checks over their periods, so none bunch."""
+        period = recheck_after(self.recheck_s, self._anchor(outcome), self.started, self.config.crawl.recheck_by_age)
         if spread_over:
-            offset = self.recheck_s * (index + 1) / spread_over
-            return iso(self.started + dt.timedelta(seconds=offset))
-        return iso(self.started + self.recheck)
+            return iso(self.started + dt.timedelta(seconds=period * (index + 1) / spread_over))
+        return iso(self.started + dt.timedelta(seconds=period))
+
+    def _anchor(self, outcome: Outcome) -> dt.datetime | None:
+        """Where the report's age counts from, after this reading: a new version is a change now."""
+        known = outcome.task.known
+        if isinstance(outcome, Extracted):
+            changed = known is not None and (outcome.changed or known.status != "active")
+            changed_at = self.now if changed else (known.changed_at if known else None)
+            return age_anchor(outcome.fields.get("published"), known.first_seen if known else self.now, changed_at)
+        if known is None:
+            return None
+        return age_anchor(known.published, known.first_seen, known.changed_at)
 
     def _save_progress(self, now: bool = False) -> None:
         moment = self.monotonic()
@@ -311,6 +328,8 @@ class Poll:
             self.files.store_unchanged(task.url, now, due_at)
         else:
             self._store_report(outcome, now, due_at)
+        if isinstance(outcome, Extracted | NotModified) and self.recheck_s:  # youngest due first, next time
+            self.archive.reports.set_tier(task.url, tier(self._anchor(outcome), self.started))
 
     def _store_gone(self, outcome: Gone, now: str) -> None:
         """A not-found verdict removes a report only when the poll after the first one sees it
@@ -425,15 +444,3 @@ def _remember_robots(archive: Archive, given: dict[str, str], robots: dict[str, 
         if origin not in given:
             archive.shared.set(f"robots:{origin}", text, now)
             archive.shared.set(f"robots_at:{origin}", now, now)
-
-
-# -- the rolling re-check schedule -------------------------------------------------------------------
-def _recheck_budget(archive: Archive, interval: float, recheck: float) -> int:
-    """How many re-check requests one poll may make: enough to re-fetch every report and its
-    attachment files once per `recheck`, spread over that period's polls, with room to catch
-    up after downtime."""
-    active = archive.reports.count_active()
-    if not recheck:
-        return max(active, 1)
-    per_poll = (active + archive.files.count()) * interval / recheck
-    return max(1, math.ceil(per_poll * 2))

@@ -366,7 +366,9 @@ def m009_signatures(db: Database) -> None:
 def m010_attachments(db: Database) -> None:
     """What the archive knows of each report's attachment files: the last kept download's hash,
     size and type, its validators for conditional re-fetches, and why a file has no hash yet
-    (failing, too large, off-site) with when to try again. Polls count their downloads."""
+    (failing, too large, off-site) with when to try again. Polls count their downloads. Reports
+    get their re-check tier (domain.schedule: 0 = first week ... 3 = older than a year), so a poll
+    re-checks the youngest due reports first; reports stored before start in tier 0."""
     db.execute(
         "CREATE TABLE attachment_files (id INTEGER PRIMARY KEY, watch TEXT NOT NULL, report_url TEXT NOT NULL,"
         " url TEXT NOT NULL, name TEXT, sha256 TEXT, size INTEGER, content_type TEXT, etag TEXT, last_modified TEXT,"
@@ -376,3 +378,5 @@ def m010_attachments(db: Database) -> None:
     db.execute("CREATE INDEX attachment_files_retry ON attachment_files (watch, retry_at) WHERE retry_at IS NOT NULL")
     db.execute("CREATE INDEX attachment_files_url ON attachment_files (watch, url)")
     db.execute("ALTER TABLE polls ADD COLUMN attachments INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE reports ADD COLUMN recheck_tier INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE INDEX reports_tier ON reports (watch, status, recheck_tier, recheck_due_at)")

@@ -39,11 +39,22 @@ class KnownReport:
     gone_detail: str | None = None
     noise: frozenset[str] = frozenset()  # shapes of its lines that change on every request
     extractor_version: int = 1  # the extractor that produced its current version
+    published: str | None = None  # its current version's date (its age counts from it)
+    first_seen: str | None = None
+    updated_at: str | None = None  # when its current version (or status) was stored
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> KnownReport:
-        *head, noise, extractor = row
-        return cls(*head, noise=frozenset(json.loads(noise)) if noise else frozenset(), extractor_version=extractor)
+        *head, noise, extractor, published, first_seen, updated_at = row
+        return cls(
+            *head, noise=frozenset(json.loads(noise)) if noise else frozenset(), extractor_version=extractor,
+            published=published, first_seen=first_seen, updated_at=updated_at,
+        )  # fmt: skip
+
+    @property
+    def changed_at(self) -> str | None:
+        """When it last changed (None: never, since it was first seen)."""
+        return self.updated_at if self.version > 1 else None
 
 
 def fields_of(row: dict[str, Any]) -> dict[str, Any]:
@@ -59,7 +70,9 @@ class Reports:
 
     _KNOWN_SQL = (
         "SELECT url, status, version, content_hash, last_fetched_at, recheck_due_at, etag, last_modified,"
-        " last_listed_at, gone_since, gone_kind, gone_detail, noise, extractor_version FROM reports WHERE watch = ?"
+        " last_listed_at, gone_since, gone_kind, gone_detail, noise, extractor_version, (SELECT published FROM"
+        " report_versions v WHERE v.report_id = reports.id AND v.version = reports.version), first_seen, updated_at"
+        " FROM reports WHERE watch = ?"
     )
 
     def __init__(self, db: Database, watch: str) -> None:
@@ -97,6 +110,23 @@ class Reports:
     def any_due(self, now: str) -> bool:
         sql = "SELECT 1 FROM reports WHERE watch = ? AND status = 'active' AND recheck_due_at <= ? LIMIT 1"
         return self.db.execute(sql, [self.watch, now]).fetchone() is not None
+
+    def due_by_tier(self, now: str, limit: int, tiers: int = 4) -> list[KnownReport]:
+        """Due reports, youngest tier first, oldest due first within a tier (an index per tier)."""
+        found: list[KnownReport] = []
+        for level in range(tiers):
+            if len(found) >= limit:
+                break
+            rows = self.db.execute(
+                f"{self._KNOWN_SQL} AND status = 'active' AND recheck_tier = ? AND recheck_due_at <= ?"
+                " ORDER BY recheck_due_at LIMIT ?",
+                [self.watch, level, now, limit - len(found)],
+            ).fetchall()
+            found += [KnownReport.from_row(row) for row in rows]
+        return found
+
+    def set_tier(self, url: str, level: int) -> None:
+        self.db.execute("UPDATE reports SET recheck_tier = ? WHERE watch = ? AND url = ?", [level, self.watch, url])
 
     def due_for_recheck(self, now: str, limit: int) -> list[KnownReport]:
         rows = self.db.execute(
@@ -267,8 +297,15 @@ class Reports:
             [error, retry_at, self.watch, url],
         )
 
-    def mark_listed(self, entries: Iterable[tuple[str, str, str | None]], now: str) -> None:
-        """Remember when (and as what) each known report was last seen on a list page."""
+    def mark_listed(self, entries: Iterable[tuple[str, str, str | None]], now: str, due: str) -> None:
+        """Remember when (and as what) each known report was last seen on a list page; one whose
+        entry changed (its title or date on the list) is due for a re-check at ``due``."""
+        entries = list(entries)
+        self.db.conn.executemany(
+            "UPDATE reports SET recheck_due_at = ?, recheck_tier = 0 WHERE watch = ? AND url = ? AND status = 'active'"
+            " AND list_title IS NOT NULL AND (list_title IS NOT ? OR list_date IS NOT ?)",
+            [(due, self.watch, url, title, date) for url, title, date in entries],
+        )
         self.db.conn.executemany(
             "UPDATE reports SET last_listed_at = ?, list_title = ?, list_date = ? WHERE watch = ? AND url = ?",
             [(now, title, date, self.watch, url) for url, title, date in entries],

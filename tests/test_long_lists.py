@@ -90,3 +90,31 @@ def test_a_walk_spread_over_polls_that_misses_a_shifted_report_removes_nothing(t
         walk_started = store.scoped("default").state.get("last_full_walk_at")
         assert walk_started and listed < walk_started, "the spread walk did miss it"
         assert status == "active"
+
+
+def test_what_rechecks_and_walks_cost_a_poll_is_bounded_on_average_and_the_young_go_first(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from tests.test_poll_schedule import START
+
+    site = FixtureSite("trs", reports_per_section=900, page_size=20, dated_until=START.date())  # 3 a day
+    with FixtureServer(site) as server:
+        config, store = make(server, tmp_path, max_list_pages=100)  # type: ignore[arg-type]
+        clock = Clock()
+        poll(config, store, clock)  # the baseline: never charged
+        part = store.scoped("default")
+        # two days later, as if the service had been down: many re-checks are due at once
+        clock.advance(days=2)
+        requests, young_first = [], []
+        for _ in range(48):
+            clock.advance(minutes=30)
+            site.reset_log()
+            requests.append(poll(config, store, clock).requests)
+            fetched = [r.path for r in site.requests if "/t20" in r.path]
+            young_first.append(fetched)
+        assert sum(requests) / len(requests) <= 3 + 6 / 48, f"at most requests_per_poll on average: {requests}"
+        assert max(requests) <= 14, "a catch-up is spread, not one burst"
+        first = next(f for f in young_first if f)
+        newest = {site.report_path(r.slug) for r in site.sections[SECTION][:21]}  # its first week
+        assert set(first) <= newest, "the youngest due reports are re-checked first"
+        assert dt.datetime.fromisoformat(part.state.get("last_full_walk_at") or "") >= START

@@ -88,13 +88,17 @@ def test_request_counts_baseline_idle_and_new(served: FixtureServer, tmp_path: P
     assert not any(r.path.endswith("index_1.html") for r in site.requests), "page 2 holds nothing new"
 
 
-def test_an_edit_is_caught_by_the_rolling_recheck_within_the_period(served: FixtureServer, tmp_path: Path) -> None:
+def test_an_edit_of_a_new_report_is_caught_within_a_day_and_rechecks_are_spread(
+    served: FixtureServer, tmp_path: Path
+) -> None:
     site = served.site
     config, store = make(served, tmp_path)
     clock = Clock()
     poll(config, store, clock)
-    edited = site.sections[SECTION][10]
-    site.edit_report(edited.slug, paragraphs=[*edited.paragraphs, "本报告已于近日补充更正。"])
+    fresh = site.add_report(site.new_report(attachments=[]))  # published today: re-checked daily
+    clock.advance(minutes=30)
+    assert poll(config, store, clock).new == 1
+    site.edit_report(fresh.slug, paragraphs=[*fresh.paragraphs, "本报告已于近日补充更正。"])
 
     caught_at, rechecks_per_poll = None, []
     for step in range(1, 49):  # one day of 30-minute polls
@@ -106,17 +110,36 @@ def test_an_edit_is_caught_by_the_rolling_recheck_within_the_period(served: Fixt
         if result.changed:
             caught_at = step
             break
-    assert caught_at is not None, "the edit was not caught within one recheck period"
+    assert caught_at is not None, "the edit of a report in its first week was not caught within a day"
     assert max(rechecks_per_poll) <= 2, "re-checks are spread over the period, not bunched"
     change = store.queries.events()[-1]
     assert change["kind"] == "changed" and set(change["changes"]) == {"text"}
 
 
-def test_every_report_is_rechecked_once_per_period_and_a_full_walk_happens(
+def test_old_reports_are_rechecked_rarely_and_a_changed_list_entry_at_once(
     served: FixtureServer, tmp_path: Path
 ) -> None:
     site = served.site
     config, store = make(served, tmp_path)
+    clock = Clock()
+    poll(config, store, clock)  # every fixture report is more than a year old: re-checked yearly
+    site.reset_log()
+    for _ in range(48):
+        clock.advance(minutes=30)
+        poll(config, store, clock)
+    assert [r.path for r in site.requests if "/t20" in r.path] == [], "no old report re-fetched within a day"
+    old = site.sections[SECTION][4]
+    site.edit_report(old.slug, title=old.title + "（修订）")
+    clock.advance(minutes=30)
+    result = poll(config, store, clock)
+    assert result.changed == 1, "a title changed on the list: the report is re-checked by the next poll"
+
+
+def test_the_0_1_0_policy_rechecks_every_report_once_per_period_and_walks_daily(
+    served: FixtureServer, tmp_path: Path
+) -> None:
+    site = served.site
+    config, store = make(served, tmp_path, recheck_by_age=False)  # type: ignore[arg-type]
     clock = Clock()
     poll(config, store, clock)
     fetched: set[str] = set()
