@@ -4,14 +4,14 @@ same run.
 
 Each size: the fixture site ('trs', 20 reports a list page, validators, no noise, a busy section of
 about three reports a day: realistic ages) in a process of its own; one real baseline crawl;
-then, for each policy, a copy of that archive with its due
-times seeded as the policy spreads them in steady state (each report's next re-check uniform
-within its period, the last complete walk half a walk period ago), and polls every 30 minutes on
-a fake clock: a week (336 polls) by age, a day (48 polls) for 0.1.0, whose schedule repeats
-daily, each measured after as long a warm-up (so the credit a walk spends ahead of time is
-owed, as it is in steady state, not given). Per poll: requests to report and list pages,
-requests to attachment files (apart), our process's CPU time, SQL statements. The archive's quick_check (run when `poll`/`run` starts and
-daily by the service, not in these polls) is timed apart."""
+then, for each policy, a copy of that archive with its due times seeded as the policy spreads
+them in steady state (each report's next re-check uniform within its period, the last complete
+walk half a walk period ago), and polls every 30 minutes on a fake clock: a week (336 polls) by
+age, a day (48 polls) for 0.1.0, whose schedule repeats daily, each measured after as long a
+warm-up (so the credit a walk spends ahead of time is owed, as in steady state, not given).
+Per poll: requests to report and list pages, requests to attachment files (apart), our
+process's CPU time, SQL statements. The archive's quick_check (run when `poll`/`run` starts
+and daily by the service, not in these polls) is timed apart."""
 
 from __future__ import annotations
 
