@@ -129,7 +129,11 @@ def trs_create_page_html(tree: LexborHTMLParser, html: str, url: str) -> PagerIn
             names = names[1:]
         total, current = numbers[0], numbers[1]
         name, ext = names[0], names[1]
-        pages = tuple(urljoin(url, _trs_page(name, ext, i)) for i in range(current + 1, total))
+        if "/" in name or "?" in name or "#" in name:
+            pages = tuple(urljoin(url, _trs_page(name, ext, i)) for i in range(current + 1, total))
+        else:  # one join for the folder: a list of 1,000 pages names 1,000 pages on each of them
+            folder = urljoin(url, _trs_page(name, ext, 0)).rsplit("/", 1)[0] + "/"
+            pages = tuple(folder + _trs_page(name, ext, i) for i in range(current + 1, total))
         return PagerInfo(pages, total)
     return None
 
