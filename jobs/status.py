@@ -45,6 +45,17 @@ def _progress(archive: Archive, writer: Holder | None) -> dict[str, Any] | None:
     return {"done": data["done"], "total": data["total"], "eta_seconds": data["eta_seconds"], "phase": data["phase"]}
 
 
+def _walk(archive: Archive) -> dict[str, Any] | None:
+    """A complete walk under way (a long list's is spread over polls): where it stands."""
+    saved = archive.state.get("walk_cursor")
+    if not saved:
+        return None
+    cursor = json.loads(saved)
+    pages = archive.state.get("list_pages")
+    return {"kind": cursor["kind"], "pages": cursor["pages"], "started_at": cursor["started_at"],
+            "of_about": int(pages) if pages else cursor.get("total_pages")}  # fmt: skip
+
+
 def watch_status(
     config: Config, archive: Archive, name: str, now: dt.datetime, writer: Holder | None
 ) -> dict[str, Any]:
@@ -79,6 +90,7 @@ def watch_status(
         "last_success": last_ok["finished_at"] if last_ok else None,
         "next_poll": next_poll,
         "progress": _progress(scoped, writer),
+        "walk": _walk(scoped),
         "reports": scoped.queries.report_counts(name),
         "chain": scoped.evidence.head(name),  # the watch's chain head (evidence): quote it to pin the archive
         "trouble": trouble,
@@ -124,7 +136,19 @@ def status(
 
 def _listed(w: dict[str, Any]) -> dict[str, Any]:
     """A watch in status --json: {name, url, section, last_poll, next_poll, healthy, trouble, reports}."""
-    keys = ("name", "url", "section", "last_poll", "next_poll", "healthy", "trouble", "problems", "progress", "chain")
+    keys = (
+        "name",
+        "url",
+        "section",
+        "last_poll",
+        "next_poll",
+        "healthy",
+        "trouble",
+        "problems",
+        "progress",
+        "chain",
+        "walk",
+    )
     return {
         **{k: w[k] for k in keys},
         "reports": {"active": w["reports"]["active"], "removed": w["reports"]["removed"]},
@@ -170,6 +194,14 @@ def format_status(s: dict[str, Any]) -> list[str]:
         eta = f", about {round(p['eta_seconds'] / 60)} min left" if p["eta_seconds"] is not None else ""
         what = "list pages" if p["phase"] == "list" else "reports"
         lines.append(f"poll running: {p['done']}/{p['total'] or '?'} {what}{eta}")
+    for w in s["watches"]:
+        if w.get("walk"):
+            k = w["walk"]
+            about = f" of about {k['of_about']}" if k["of_about"] else ""
+            name = f" ({w['name']})" if len(s["watches"]) > 1 else ""
+            lines.append(
+                f"list walk:    {k['kind']}, {k['pages']}{about} list pages read since {k['started_at']}{name}"
+            )
     return [
         *lines,
         f"last poll:    {_poll_line(s['last_poll'])}",

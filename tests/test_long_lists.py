@@ -12,6 +12,7 @@ from fixturesite.site import FixtureSite
 from jobs.config import Config, config_from_dict
 from jobs.poll import run_poll
 from jobs.result import PollResult
+from jobs.status import format_status, status
 from storage.archive import Archive
 from storage.db import open_db
 from tests.test_poll_schedule import SECTION, Clock
@@ -58,6 +59,10 @@ def test_the_baseline_and_full_walks_of_a_long_list_go_on_over_polls(tmp_path: P
         walk = []
         for _ in range(4):
             walk.append(poll(config, store, clock))
+            if len(walk) == 1:  # between two polls, status says where the walk stands
+                lines = format_status(status(config, store, clock()))
+                walking = "list walk:    full, 10 of about 30 list pages read since"
+                assert any(line.startswith(walking) for line in lines), lines
             clock.advance(minutes=30)
         assert [r.mode for r in walk] == ["full", "full", "full", "incremental"]
         assert [r.path for r in site.requests].count("/jdgz/") == 4, "page 1 is checked on every poll, for news"
