@@ -43,9 +43,7 @@ class Rechecks:
             return self.archive.reports.due_for_recheck(now, max(self.archive.reports.count_active(), 1))
         if not self.by_age:
             return self._by_cost(self.archive.reports.due_for_recheck(now, self.budget()), self.budget())
-        saved = self.archive.state.get(CREDIT_KEY)
-        self.credit = min((float(saved) if saved is not None else self.per_poll) + self.per_poll,
-                          self.per_poll * CREDIT_POLLS)  # fmt: skip
+        self.credit = self._earned()
         allowance = math.floor(self.credit - self.fetcher.requests - queued)
         if allowance < 1:
             return []
@@ -56,11 +54,15 @@ class Rechecks:
         if not self.recheck or not self.by_age:
             return
         if self.credit is None:
-            saved = self.archive.state.get(CREDIT_KEY)
-            self.credit = min((float(saved) if saved is not None else self.per_poll) + self.per_poll,
-                              self.per_poll * CREDIT_POLLS)  # fmt: skip
+            self.credit = self._earned()
         left = self.credit - (self.fetcher.requests - news_requests)
         self.archive.state.set(CREDIT_KEY, f"{left:.3f}", now)
+
+    def _earned(self) -> float:
+        """The credit left by the last poll plus this poll's, kept for at most CREDIT_POLLS polls."""
+        saved = self.archive.state.get(CREDIT_KEY)
+        left = float(saved) if saved is not None else self.per_poll
+        return min(left + self.per_poll, self.per_poll * CREDIT_POLLS)
 
     def budget(self) -> int:
         """Release 0.1.0's: enough to re-fetch every report and its files once per `recheck`,

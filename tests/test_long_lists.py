@@ -9,33 +9,17 @@ from pathlib import Path
 
 from fixturesite.server import FixtureServer
 from fixturesite.site import FixtureSite
-from jobs.config import Config, config_from_dict
-from jobs.poll import run_poll
-from jobs.result import PollResult
+from jobs.config import Config
 from jobs.status import format_status, status
 from storage.archive import Archive
-from storage.db import open_db
-from tests.test_poll_schedule import SECTION, Clock
+from tests.test_poll_schedule import SECTION, Clock, poll
+from tests.test_poll_schedule import make as make_watch
 
 PAGES = 30  # 300 reports, 10 per list page
 
 
 def make(server: FixtureServer, tmp_path: Path, **crawl: str) -> tuple[Config, Archive]:
-    config = config_from_dict(
-        {
-            "site": {"url": server.url("/")},
-            "crawl": {"delay": "0s", "retry_backoff": "10ms", "recheck": "24h", "max_list_pages": 12, **crawl},
-            "schedule": {"interval": "30m"},
-            "storage": {"db": str(tmp_path / "w.db")},
-        }
-    )
-    return config, Archive(open_db(config.storage.db))
-
-
-def poll(config: Config, store: Archive, clock: Clock) -> PollResult:
-    result = run_poll(config, store, clock=clock, sleep=lambda s: None)
-    assert result.ok, result.error
-    return result
+    return make_watch(server, tmp_path, max_list_pages=12, **crawl)  # type: ignore[arg-type]
 
 
 def stored(store: Archive) -> int:
@@ -104,7 +88,7 @@ def test_what_rechecks_and_walks_cost_a_poll_is_bounded_on_average_and_the_young
 
     site = FixtureSite("trs", reports_per_section=900, page_size=20, dated_until=START.date())  # 3 a day
     with FixtureServer(site) as server:
-        config, store = make(server, tmp_path, max_list_pages=100)  # type: ignore[arg-type]
+        config, store = make_watch(server, tmp_path, max_list_pages=100)  # type: ignore[arg-type]
         clock = Clock()
         poll(config, store, clock)  # the baseline: never charged
         part = store.scoped("default")
