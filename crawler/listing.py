@@ -8,6 +8,7 @@ footer. A site profile can name the item selector instead.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -77,7 +78,8 @@ def parse_listing(page: Page, item_selector: str | None = None, prefer: str | No
             problems.append(Problem("no items found on the list page", ProblemKind.NO_ITEMS))
     elif all(i.date is None for i in items):
         problems.append(Problem("no dates found next to the items", ProblemKind.NO_ITEM_DATES))
-    next_pages = tuple(p for p in pager.next_pages if same_site(_host(p), _host(page.final_url)))
+    here = _host(page.final_url)
+    next_pages = tuple(p for p in pager.next_pages if same_site(_host(p), here))
     return Listing(page.final_url, tuple(items), next_pages, pager.total_pages, tuple(problems), container)
 
 
@@ -93,7 +95,9 @@ _COMMENT = re.compile(r"<!--(.*?)-->", re.S)
 _LINK = re.compile(r"<a\s[^>]*href", re.I)
 
 
+@functools.lru_cache(maxsize=8192)
 def _host(url: str) -> str:
+    """A URL's host; cached: every page of a long list names the same pages again."""
     return urlsplit(url).hostname or ""
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 from crawler.errors import BlockedError, CrawlError
 from crawler.fetch import Fetcher
@@ -46,7 +46,8 @@ class WalkCursor:
         return cls(kind, started_at, [list_url])
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+        """Saved after every list page: a shallow dump (asdict deep-copies every list first)."""
+        return json.dumps(dict(self.__dict__), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | None) -> WalkCursor | None:
