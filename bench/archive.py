@@ -21,7 +21,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench.common import ROOT, START, Clock, Figures, fmt, make_config, poll, spread
-from jobs.config import EvidenceConfig
+from jobs.config import Config, EvidenceConfig
+from jobs.result import PollResult
 from jobs.watchers import open_archive
 from storage.archive import Archive
 
@@ -79,6 +80,17 @@ class SqliteWork:
         self.conn.set_trace_callback(None)
 
 
+def measured_poll(config: Config, store: Archive, clock: Clock, work: SqliteWork) -> tuple[PollResult, float]:
+    """The next poll, 30 minutes on: its result and our process's CPU milliseconds (SQLite's work in
+    ``work``)."""
+    clock.now += dt.timedelta(minutes=30)
+    work.reset()
+    gc.collect()
+    began = time.process_time()
+    result = poll(config, store, clock)
+    return result, (time.process_time() - began) * 1000
+
+
 def run(figures: Figures, polls: int = 21) -> None:
     how = (f"{polls} polls 30 min apart after a real baseline, fixture site 'trs' with validators and no noise,"
            " re-check 24 h, our process's CPU time")  # fmt: skip
@@ -99,12 +111,8 @@ def run(figures: Figures, polls: int = 21) -> None:
             work = SqliteWork(store)
             cpu, vm, sql, requests = [], [], [], []
             for _ in range(polls):
-                clock.now += dt.timedelta(minutes=30)
-                work.reset()
-                gc.collect()
-                began = time.process_time()
-                result = poll(config, store, clock)
-                cpu.append((time.process_time() - began) * 1000)
+                result, ms = measured_poll(config, store, clock, work)
+                cpu.append(ms)
                 vm.append(work.vm_steps)
                 sql.append(work.statements)
                 requests.append(result.requests)

@@ -16,7 +16,6 @@ and daily by the service, not in these polls) is timed apart."""
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import random
 import shutil
 import statistics
@@ -25,7 +24,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from bench.archive import SqliteWork, served
+from bench.archive import SqliteWork, measured_poll, served
 from bench.common import START, Clock, Figures, make_config, poll
 from domain.schedule import age_anchor, recheck_after
 from jobs.config import Config
@@ -71,12 +70,8 @@ def measure(config: Config, store: Archive, polls: int) -> dict[str, list[float]
     seen = store.db.execute("SELECT coalesce(max(id), 0) FROM fetches").fetchone()[0]
     out: dict[str, list[float]] = {"requests": [], "files": [], "cpu_ms": [], "sql": [], "full": []}
     for _ in range(polls):
-        clock.now += dt.timedelta(minutes=30)
-        work.reset()
-        gc.collect()
-        began = time.process_time()
-        result = poll(config, store, clock)
-        out["cpu_ms"].append((time.process_time() - began) * 1000)
+        result, ms = measured_poll(config, store, clock, work)
+        out["cpu_ms"].append(ms)
         out["sql"].append(work.statements)
         files, seen = store.db.execute(
             "SELECT count(*) FILTER (WHERE url LIKE '%/uploads/%'), coalesce(max(id), ?) FROM fetches WHERE id > ?",

@@ -93,6 +93,15 @@ def private(host: str) -> bool:
     return address.is_private or address.is_loopback or address.is_link_local
 
 
+def _raw(url: str, response: httpx.Response, body: bytes) -> Raw:
+    """The response as evidence keeps it, with the request that asked for it (cookies left out)."""
+    return Raw(
+        url=url, requested_at=iso(utcnow()), status=response.status_code, body=body,
+        headers=stored_headers(list(response.headers.multi_items())),
+        request_headers=tuple((k, v) for k, v in response.request.headers.multi_items() if k.lower() != "cookie"),
+    )  # fmt: skip
+
+
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -237,12 +246,7 @@ class Fetcher:
                 continue
             if response.status_code not in (200, 304):
                 raise FetchError(f"{current}: HTTP {response.status_code}", current, response.status_code)
-            raw = Raw(
-                url=current, requested_at=iso(utcnow()), status=response.status_code, body=b"",
-                headers=stored_headers(list(response.headers.multi_items())),
-                request_headers=tuple((k, v) for k, v in response.request.headers.multi_items()
-                                      if k.lower() != "cookie"),
-            )  # fmt: skip
+            raw = _raw(current, response, b"")  # the body is in the sink
             content_type = (response.headers.get("content-type") or "").split(";")[0].strip().lower() or None
             return Download(url, current, response.status_code, content_type, response.headers.get("etag"),
                             response.headers.get("last-modified"), raw)  # fmt: skip
@@ -452,11 +456,7 @@ class Fetcher:
         if status >= 500:
             raise FetchError(f"{final}: HTTP {status}", final, status)
         text, encoding = ("", None) if status == 304 else decode_html(body, response.headers.get("content-type"))
-        raw = Raw(
-            url=final, requested_at=iso(utcnow()), status=status, body=body,
-            headers=stored_headers(list(response.headers.multi_items())),
-            request_headers=tuple((k, v) for k, v in response.request.headers.multi_items() if k.lower() != "cookie"),
-        )  # fmt: skip
+        raw = _raw(final, response, body)
         return Page(
             url=url,
             final_url=final,

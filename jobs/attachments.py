@@ -51,6 +51,7 @@ class FileCheck:
     sink: FileSink | None = None  # a download to keep (a first hash, or a confirmed new one)
     download: Download | None = None
     previous: FileState | None = None  # a confirmed change: the file as it was
+    asked: bool = True  # False: nothing was asked this poll (known hash, or a retry not due): nothing to save
 
     @property
     def url(self) -> str:
@@ -140,7 +141,7 @@ class FileChecker:
         if asked_before and purpose != "recheck":
             waiting = known.sha256 is not None or known.retry_at is None or known.retry_at > now
             if waiting:
-                return FileCheck(known)
+                return FileCheck(known, asked=False)
         hashed = known.sha256 is not None
         try:
             got, sink = self._fetch(known.url, known if hashed else None)

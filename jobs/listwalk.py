@@ -122,9 +122,7 @@ class ListWalk:
             return True
         if fresh and not walk.pages:
             self._fail_empty(walk, cursor.queue[0] if cursor.queue else "")
-        if walk.pages and all(p.kind is ProblemKind.MAX_PAGES for p in walk.problems):
-            kept = [p for p in self.result.problems if getattr(p, "kind", None) is not ProblemKind.MAX_PAGES]
-            self.result.problems[:] = kept  # the slice's end is not a problem
+        if walk.pages and _sliced(walk):
             about = f" of about {self.list_pages}" if self.list_pages else ""
             log.info("poll: %s walk: %d%s list pages read; it goes on next poll", cursor.kind, cursor.pages, about)
             return False
@@ -140,7 +138,7 @@ class ListWalk:
         )
         self.result.pages += len(walk.pages)
         self.result.found = max(self.result.found, cursor.items)
-        self.result.problems.extend(walk.problems)
+        self.result.problems.extend(p for p in walk.problems if p.kind is not ProblemKind.MAX_PAGES)  # a slice's end
         return walk
 
     def _walk_with_retries(self, cursor: WalkCursor, pages: int) -> WalkResult:
@@ -256,6 +254,11 @@ class ListWalk:
         ):  # fmt: skip
             self.archive.state.set(key, value, self.now)
         return found.url
+
+
+def _sliced(walk: WalkResult) -> bool:
+    """The walk stopped at the end of its slice (``max_pages``), and for no other reason."""
+    return bool(walk.problems) and all(p.kind is ProblemKind.MAX_PAGES for p in walk.problems)
 
 
 def _trouble_of(walk: WalkResult) -> Trouble | None:

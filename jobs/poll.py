@@ -168,7 +168,7 @@ class Poll:
         self._saved_progress_at = -math.inf
         rules = FileRules(config.evidence.attachment_hosts, config.evidence.max_attachment,
                           config.evidence.files_kept)  # fmt: skip
-        checker = FileChecker(fetcher, archive.files, rules, self._file_retry_after, self._later)
+        checker = FileChecker(fetcher, archive.files, rules, self._backoff, self._later)
         self.files = PollFiles(archive, recorder, checker, result, self._count, stop)
         crawl = config.crawl
         self.rechecks = Rechecks(archive, fetcher, self.interval_s, self.recheck_s, crawl.recheck_by_age,
@@ -240,9 +240,9 @@ class Poll:
             self.progress.done += 1
             self.result.confirms = self.reader.confirms + self.files.confirms
 
-    def _file_retry_after(self, failures: int) -> float:
-        """A file whose download fails is tried again after an interval, doubling, up to the
-        re-check period."""
+    def _backoff(self, failures: int) -> float:
+        """After the nth failure of a new report's page or of a file's download, the wait before
+        the next try: an interval, doubling, up to the re-check period."""
         return min(self.interval_s * 2 ** min(max(failures - 1, 0), 10), max(self.recheck_s, self.interval_s))
 
     def _later(self, seconds: float) -> str:
@@ -363,11 +363,9 @@ class Poll:
     def _retry_after(self, task: Task) -> float:
         """A failing page is tried again after an interval (a new report: backing off, up to the
         re-check period), not on every poll."""
-        interval = self.interval_s
-        cap = max(self.recheck_s, interval)
         if task.purpose == "new":
-            return min(interval * 2 ** min(task.attempts, 10), cap)
-        return min(self.recheck_s, interval)
+            return self._backoff(task.attempts + 1)
+        return min(self.recheck_s, self.interval_s)
 
     def _store_report(self, outcome: Extracted, now: str, due_at: str) -> None:
         task, known = outcome.task, outcome.task.known

@@ -42,7 +42,8 @@ class Rechecks:
         if not self.recheck:
             return self.archive.reports.due_for_recheck(now, max(self.archive.reports.count_active(), 1))
         if not self.by_age:
-            return self._by_cost(self.archive.reports.due_for_recheck(now, self.budget()), self.budget())
+            budget = self.budget()
+            return self._by_cost(self.archive.reports.due_for_recheck(now, budget), budget)
         self.credit = self._earned()
         allowance = math.floor(self.credit - self.fetcher.requests - queued)
         if allowance < 1:

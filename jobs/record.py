@@ -83,7 +83,7 @@ class Recorder:
     def files(self, url: str, files: Sequence[FileCheck], now: str) -> None:
         """Files checked for a report whose version stays: first hashes are links of their own
         and are filled into the current version's entries, which never re-hashes it."""
-        if not files:
+        if not any(check.asked for check in files):
             return
         with self.archive.transaction():
             current = self.archive.reports.current_fields(url)
@@ -98,6 +98,8 @@ class Recorder:
         """What the checks learnt, in the caller's transaction: each new hash's file (streamed
         into the blob store), its response and its chain link; every file's state."""
         for check in files:
+            if not check.asked:
+                continue
             state = check.state
             if check.sink is not None and check.download is not None:
                 sha = check.sink.sha256

@@ -21,11 +21,12 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 CODEC = "zlib"  # the standard library's: any Python can read the blobs back
+LEVEL = 6
 CHUNK = 1 << 20  # a file goes into and out of the blob store this much at a time
 
 
 def compress(body: bytes) -> bytes:
-    return zlib.compress(body, 6)
+    return zlib.compress(body, LEVEL)
 
 
 def decompress(data: bytes, codec: str) -> bytes:
@@ -74,7 +75,7 @@ class Evidence:
         memory. ``raw`` holds the headers (its body is empty); its id."""
         if self.db.execute("SELECT 1 FROM blobs WHERE sha256 = ?", [sha256]).fetchone() is None:
             with tempfile.TemporaryFile(prefix="ayrdw-blob-") as packed:
-                squeeze = zlib.compressobj(6)
+                squeeze = zlib.compressobj(LEVEL)
                 for block in chunks:
                     packed.write(squeeze.compress(block))
                 packed.write(squeeze.flush())
@@ -131,10 +132,6 @@ class Evidence:
     def blob(self, sha256: str) -> bytes | None:
         row = self.db.execute("SELECT codec, data FROM blobs WHERE sha256 = ?", [sha256]).fetchone()
         return decompress(row[1], row[0]) if row else None
-
-    def blob_size(self, sha256: str) -> int | None:
-        row = self.db.execute("SELECT size FROM blobs WHERE sha256 = ?", [sha256]).fetchone()
-        return row[0] if row else None
 
     def blob_chunks(self, sha256: str) -> Iterator[bytes]:
         """A blob's bytes a chunk at a time (a kept file can be as large as max_attachment)."""

@@ -254,3 +254,44 @@ def test_a_large_file_is_streamed_to_the_archive_never_whole_in_memory(tmp_path:
     assert rows(db, "SELECT size FROM blobs WHERE sha256 = ?", sha(big)) == [(len(big),)]
     assert peaks["big"] - peaks["small"] < 30, f"peak memory {peaks}: a 64 MB file went through memory whole"
     assert cli(tmp_path / "big" / "c.toml", "verify").returncode == 0
+
+
+def test_files_are_fetched_as_politely_as_pages_one_at_a_time_with_the_delay(tmp_path: Path) -> None:
+    site = FixtureSite("modern")
+    files = [("全文.pdf", FULL_TEXT), ("附表.pdf", "/uploads/2026/table.pdf")]
+    for _, path in files:
+        site.set_file(path, PDF)
+    with FixtureServer(site) as server:
+        config = tmp_path / "c.toml"
+        config.write_text(f'[site]\nurl = "{server.url("/")}"\n[crawl]\ndelay = "0.3s"\n[storage]\ndb = "a.db"\n',
+                          encoding="utf-8")  # fmt: skip
+        site.add_report(site.new_report(title="关于2026年度审计工作情况的报告", attachments=files))
+        site.reset_log()
+        assert cli(config, "poll", timeout=120).returncode == 0
+    asked = site.requests
+    uploads = [i for i, r in enumerate(asked) if r.path.startswith("/uploads/2026/")]
+    assert len(uploads) == 2 and site.max_in_flight == 1, "one request at a time to the host, files included"
+    gaps = [asked[i].started - asked[i - 1].ended for i in uploads]
+    assert min(gaps) >= 0.28, f"the delay before each file as before each page: {gaps}"
+
+
+def test_only_http_links_are_files_and_nothing_else_is_ever_asked_for(tmp_path: Path) -> None:
+    from crawler.download import FileSink
+    from crawler.errors import OffSiteError
+    from crawler.fetch import Fetcher
+    from crawler.settings import FetchSettings
+
+    with FixtureServer(FixtureSite("modern")) as server, WebhookReceiver() as hook:
+        watched = Watched(tmp_path, server, hook)
+        watched.site.set_file(FULL_TEXT, PDF)
+        files = [("旧档.pdf", "ftp://127.0.0.1/old.pdf"), ("全文.pdf", FULL_TEXT)]
+        watched.add("关于2026年度审计工作情况的报告", files)
+        watched.poll()
+        entries = exported(watched.config, "关于2026年度审计工作情况的报告")["attachments"]
+    assert [e["name"] for e in entries] == ["全文.pdf"] and entries[0]["sha256"] == sha(PDF), "an ftp link is no file"
+    with Fetcher(FetchSettings("t", delay=0), site_host="127.0.0.1") as fetcher:
+        sink = FileSink(1000)
+        with pytest.raises(OffSiteError, match="not http"):
+            fetcher.download("ftp://127.0.0.1/old.pdf", sink)
+        sink.close()
+        assert fetcher.requests == 0
