@@ -35,3 +35,23 @@ def test_recheck_scales_the_table_and_zero_or_the_0_1_0_policy_keep_their_meanin
     assert recheck_after(12 * 3600, year_old, NOW) == 365 * 12 * 3600
     assert recheck_after(0, year_old, NOW) == 0, 'recheck = "0s": every report on every poll'
     assert recheck_after(DAY, year_old, NOW, by_age=False) == DAY, "release 0.1.0: every report once per recheck"
+
+
+def test_full_walk_auto_follows_the_list_length_and_a_watch_can_set_its_own(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from jobs.config import config_from_dict
+
+    config = config_from_dict(
+        {
+            "storage": {"db": str(tmp_path / "a.db")},
+            "watch": [
+                {"name": "county", "url": "http://a.gov.cn/", "section": "监督工作"},
+                {"name": "province", "url": "http://b.gov.cn/", "section": "监督工作", "full_walk": "3d"},
+            ],
+        }
+    )
+    county, province = config.watches
+    assert config.full_walk(county, None) == DAY, "a list of unknown length: every recheck"
+    assert config.full_walk(county, 15) == DAY, "15 pages at one every two polls: 15 h, so daily"
+    assert config.full_walk(county, 100) == 100 * 3600, "100 pages: 100 h"
+    assert config.full_walk(county, 500) == 7 * DAY, "at least weekly"
+    assert config.full_walk(province, 500) == 3 * DAY, "a watch's own full_walk wins"
