@@ -11,6 +11,10 @@ between polls: a walk stopped (SIGTERM, a 503, a crash) resumes at the page it h
 not read, instead of starting again. ``walk_pages`` advances a cursor and hands
 each page to ``on_page`` with the cursor already moved past it, so a caller that
 saves both in one transaction never loses or repeats a page.
+
+A list page read before from a server that sends validators is asked for conditionally
+(``remembered``): a 304 gives back the items it had then (a :class:`KnownListPage`), so a
+long list's walk costs a request per page, not a parse, while nothing changes.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from crawler.fetch import Fetcher
 from crawler.listing import parse_listing
 from crawler.models import Listing, ListingEntry, Page
 from domain.evidence import Raw
+from domain.report import KnownListPage
 from domain.trouble import Problem, ProblemKind
 
 
@@ -53,18 +58,32 @@ class WalkCursor:
     def from_json(cls, text: str | None) -> WalkCursor | None:
         return cls(**json.loads(text)) if text else None
 
-    def advance(self, page_url: str, listing: Listing, follow: bool) -> None:
-        """Account for one page read; queue the pages it points to when ``follow``."""
+    def advance(self, page_url: str, listing: Listing, follow: bool) -> tuple[str, ...]:
+        """Account for one page read; queue the pages it points to when ``follow``. Returns
+        the pages it queued."""
         self.pages += 1
         self.items += len(listing.items)
         self.total_pages = self.total_pages or listing.total_pages
         self.container = self.container or listing.container
         if page_url not in self.seen:
             self.seen.append(page_url)
+        added: tuple[str, ...] = ()
         if follow:
             known = set(self.seen) | set(self.queue)
-            self.queue.extend(p for p in listing.next_pages if p not in known)
+            added = tuple(p for p in listing.next_pages if p not in known)
+            self.queue.extend(added)
         self.listing_done = not self.queue
+        return added
+
+
+@dataclass(frozen=True)
+class PageRead:
+    """One list page a walk read, handed to ``on_page``: what it lists, what to remember of it
+    (None: its server sends no validators), and whether it answered 304 (``unchanged``)."""
+
+    listing: Listing
+    known: KnownListPage | None
+    unchanged: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,7 +99,8 @@ class WalkResult:
     raws: tuple[Raw, ...] = ()  # the list pages read, as they came (kept as evidence when they revealed news)
 
 
-PageHandler = Callable[[Listing, WalkCursor], None]
+PageHandler = Callable[[PageRead, WalkCursor], None]
+Remembered = Callable[[str], KnownListPage | None]
 
 
 def walk_pages(
@@ -93,12 +113,14 @@ def walk_pages(
     keep_going: Callable[[Listing], bool] | None = None,
     etag: str | None = None,
     last_modified: str | None = None,
+    remembered: Remembered | None = None,
 ) -> WalkResult:
     """Read list pages from ``cursor`` until its queue is empty, an error, or ``max_pages``.
 
     ``keep_going(listing)`` returning False stops after that page (the incremental poll
     stops once a page ends in a known item). ``etag`` and ``last_modified`` make the
-    first request conditional."""
+    first request conditional (a 304 ends the walk: nothing changed); ``remembered(url)``
+    makes any page's request conditional (a 304 gives back the page as it was read)."""
     walk = _Walk()
     while cursor.queue:
         if len(walk.pages) >= max_pages:
@@ -111,31 +133,49 @@ def walk_pages(
             cursor.listing_done = walk.complete = not cursor.queue
             continue
         first = not walk.pages
-        page = walk.fetch(fetcher, url, (etag, last_modified) if first else (None, None), first)
+        known = remembered(url) if remembered is not None and not (first and (etag or last_modified)) else None
+        asked = (known.etag, known.last_modified) if known else (etag, last_modified) if first else (None, None)
+        page = walk.fetch(fetcher, url, asked, first)
         if page is None:
             break
-        if page.not_modified:
+        if page.not_modified and known is None:
             return WalkResult((), (page.final_url,), False, None, (), True, (etag, last_modified), 304)
-        listing = parse_listing(page, item_selector, prefer=cursor.container)
-        if not listing.items:  # a page the walk expected items of: a passing fault is given one more try
-            page = walk.fetch(fetcher, url, (None, None), first) or page
+        if page.not_modified and known is not None:
+            listing = Listing(known.url, known.items, known.added, known.total_pages)
+        else:
             listing = parse_listing(page, item_selector, prefer=cursor.container)
-        walk.problems.extend(p.about(page.final_url) for p in listing.problems)
-        if not listing.items:
-            break
-        listing = replace(listing, raw=page.raw)
+            if not listing.items:  # a page the walk expected items of: a passing fault is given one more try
+                page = walk.fetch(fetcher, url, (None, None), first) or page
+                listing = parse_listing(page, item_selector, prefer=cursor.container)
+            walk.problems.extend(p.about(page.final_url) for p in listing.problems)
+            if not listing.items:
+                break
+            listing = replace(listing, raw=page.raw)
         new = walk.add(page.final_url, listing)
         stop_here = keep_going is not None and not keep_going(listing)
         cursor.queue.pop(0)
         if page.final_url != url and page.final_url not in cursor.seen:
             cursor.seen.append(page.final_url)
-        cursor.advance(url, listing, follow=bool(new) and not stop_here)
+        added = cursor.advance(url, listing, follow=bool(new) and not stop_here)
         if on_page is not None:
-            on_page(listing, cursor)
+            on_page(_read(url, page, known, listing, added), cursor)
         if stop_here:
             break  # stopped on purpose: the rest is known
         walk.complete = cursor.listing_done
     return walk.result(cursor)
+
+
+def _read(url: str, page: Page, known: KnownListPage | None, listing: Listing, added: tuple[str, ...]) -> PageRead:
+    """What to hand ``on_page``. A page that sent validators is remembered under the URL asked
+    for, with the pages it queued (its other further pages were queued by earlier pages); one
+    that answered 304 is remembered as it was (a 304 may leave its validators out)."""
+    if page.not_modified and known is not None:
+        etag, last_modified = page.etag or known.etag, page.last_modified or known.last_modified
+        return PageRead(listing, replace(known, etag=etag, last_modified=last_modified), True)
+    if not (page.etag or page.last_modified):
+        return PageRead(listing, None)
+    known = KnownListPage(url, page.etag, page.last_modified, listing.items, added, listing.total_pages)
+    return PageRead(listing, known)
 
 
 @dataclass
@@ -159,8 +199,9 @@ class _Walk:
             kind = ProblemKind.CHALLENGE if isinstance(exc, BlockedError) else ProblemKind.PAGE_FAILED
             self.problems.append(Problem(str(exc), kind))
             return None
-        if first:
-            self.first_status, self.validators = page.status, (page.etag, page.last_modified)
+        if first:  # a 304 may leave out the validators it matched
+            self.first_status = page.status
+            self.validators = (page.etag or conditional[0], page.last_modified or conditional[1])
         if page.status not in (200, 304):
             self.problems.append(Problem(f"{url}: list page answered HTTP {page.status}", ProblemKind.PAGE_FAILED))
             return None

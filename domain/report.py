@@ -102,6 +102,19 @@ class ListingEntry:
 
 
 @dataclass(frozen=True)
+class KnownListPage:
+    """A list page as a walk last read it, with its validators: a 304 means these items again,
+    and the list pages it queued then (``added``) are its further pages."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+    items: tuple[ListingEntry, ...]
+    added: tuple[str, ...]
+    total_pages: int | None
+
+
+@dataclass(frozen=True)
 class Report:
     """The fields of one report page, as the extractor read them. The built-in fields are
     attributes; a declared field beyond them is in ``extra``."""

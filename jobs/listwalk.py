@@ -23,7 +23,7 @@ from crawler.discover import locate_section
 from crawler.errors import BlockedError, CrawlError, DiscoveryError
 from crawler.fetch import Fetcher
 from crawler.models import Listing
-from crawler.walk import WalkCursor, WalkResult, walk_pages, walk_section
+from crawler.walk import PageRead, WalkCursor, WalkResult, walk_pages, walk_section
 from domain.evidence import Raw
 from domain.schedule import NOW_DUE
 from domain.times import iso, precise
@@ -98,6 +98,7 @@ class ListWalk:
     def finish(self, cursor: WalkCursor) -> None:
         """Every list page read and every report it listed tried: the walk is over."""
         with self.archive.transaction():
+            self.archive.list_pages.forget_before(cursor.started_at)  # pages no longer in the list
             self.archive.state.set("last_full_walk_at", cursor.started_at, self.now)
             self.archive.state.set(PAGES_KEY, str(cursor.pages), self.now)
             if cursor.kind == "baseline":
@@ -135,6 +136,7 @@ class ListWalk:
             max_pages=pages,
             item_selector=self.watch.selectors.list_item,
             on_page=self._keep_page,
+            remembered=self.archive.list_pages.get,
         )
         self.result.pages += len(walk.pages)
         self.result.found = max(self.result.found, cursor.items)
@@ -156,20 +158,29 @@ class ListWalk:
             break
         return walk
 
-    def _keep_page(self, listing: Listing, cursor: WalkCursor) -> None:
-        """One list page read by a complete walk: its unknown items wait to be fetched, its known
-        ones are marked listed, and the cursor moves on, in one transaction."""
+    def _keep_page(self, read: PageRead, cursor: WalkCursor) -> None:
+        """One list page read by a complete walk (or given back by a 304): its unknown items wait
+        to be fetched, its known ones are marked listed, the page is remembered for the next walk,
+        and the cursor moves on, in one transaction."""
+        listing, now = read.listing, iso(self.clock())
         with self.archive.transaction():
-            self._note_listed(listing.items, baseline=cursor.kind == "baseline", raws=(listing.raw,))
-            self.archive.state.set(CURSOR_KEY, cursor.to_json(), iso(self.clock()))
+            self._note_listed(listing.items, cursor.kind == "baseline", (listing.raw,), read.unchanged)
+            if read.known is not None and read.unchanged:
+                self.archive.list_pages.touch(read.known.url, precise(self.clock()))
+            elif read.known is not None:
+                self.archive.list_pages.keep(read.known, precise(self.clock()))
+            self.archive.state.set(CURSOR_KEY, cursor.to_json(), now)
         self.progress.pages, self.progress.total_pages, self.progress.listed = (
             cursor.pages, cursor.total_pages, cursor.items,
         )  # fmt: skip
         self._save_progress()
 
-    def _note_listed(self, items: Iterable, baseline: bool, raws: Iterable[Raw | None] = ()) -> None:
-        """Unknown items wait to be read, known ones are marked listed; a list page that revealed
-        news (a new or returning report, after the baseline) is kept as evidence."""
+    def _note_listed(
+        self, items: Iterable, baseline: bool, raws: Iterable[Raw | None] = (), unchanged: bool = False
+    ) -> None:
+        """Unknown items wait to be read, known ones are marked listed (``unchanged``: the page
+        answered 304, their entries are as they were); a list page that revealed news (a new or
+        returning report, after the baseline) is kept as evidence."""
         items = list(items)
         known = self.archive.reports.known_for([i.url for i in items])
         waiting = [i for i in items if i.url not in known or known[i.url].status == "removed"]
@@ -179,6 +190,9 @@ class ListWalk:
                     self.archive.evidence.keep(raw)
         now = precise(self.clock())
         self.archive.walk.add(((i.url, i.title, i.date) for i in waiting), baseline, now)
+        if unchanged:
+            self.archive.reports.listed_again([i.url for i in items if i.url in known], now)
+            return
         listed = ((i.url, i.title, i.date) for i in items if i.url in known)
         self.archive.reports.mark_listed(listed, now, due=NOW_DUE)  # an entry that changed: re-checked now
 

@@ -5,8 +5,10 @@ By age (the default; domain.schedule says when a report is due): each poll earns
 polls' worth) and spends it on everything but news: its page 1 check, the slice of a complete
 walk, re-checks and their attachment files, confirmations. The re-checks it may make are what
 is left, youngest due reports first. New reports are never held back and never charged; nor is
-the baseline. So on average a poll costs at most ``requests_per_poll`` plus its news, whatever
-the section's size; a long walk spends ahead and the next polls re-check less.
+the baseline. A report whose list entry changed (its title or date on the list) is re-checked by
+the next poll whatever the credit (up to FLAGGED_PER_POLL a poll), and charged. So on average a
+poll costs at most ``requests_per_poll`` plus its news, whatever the section's size; a long walk
+spends ahead and the next polls re-check less.
 
 Release 0.1.0's policy (``recheck_by_age = false``): enough re-checks to re-fetch every report and
 its files once per ``recheck``, with room to catch up. ``recheck = "0s"``: every report, every poll.
@@ -18,11 +20,13 @@ import math
 from dataclasses import dataclass
 
 from crawler.fetch import Fetcher
+from domain.schedule import NOW_DUE
 from storage.archive import Archive
 from storage.reports import KnownReport
 
 CREDIT_KEY = "request_credit"
 CREDIT_POLLS = 4  # credit kept for at most this many polls: an idle hour does not buy a burst
+FLAGGED_PER_POLL = 20  # re-checks a changed list entry asks for, made whatever the credit
 
 
 @dataclass
@@ -46,8 +50,9 @@ class Rechecks:
             return self._by_cost(self.archive.reports.due_for_recheck(now, budget), budget)
         self.credit = self._earned()
         allowance = math.floor(self.credit - self.fetcher.requests - queued)
-        if allowance < 1:
-            return []
+        flagged = self.archive.reports.due_for_recheck(NOW_DUE, FLAGGED_PER_POLL)  # a list entry changed
+        if allowance <= len(flagged):
+            return flagged
         return self._by_cost(self.archive.reports.due_by_tier(now, allowance), allowance)
 
     def charge(self, news_requests: int, now: str) -> None:

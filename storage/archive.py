@@ -5,6 +5,7 @@ that speaks SQL; it stores what it is given and never decides what is news.
     archive.shared    the process's: robots.txt per host, the integrity check
     archive.polls     polls and the fetch log                  (polls.py)
     archive.walk      reports listed, not stored yet           (walk.py)
+    archive.list_pages  list pages read, for conditional walks  (listpages.py)
     archive.reports   reports and their versions               (reports.py)
     archive.outbox    events, alerts, watchers, deliveries     (outbox.py)
     archive.queries   read models for the command line         (queries.py)
@@ -22,6 +23,7 @@ from storage.attachments import AttachmentFiles
 from storage.browse import Browse
 from storage.db import transaction
 from storage.evidence import Evidence
+from storage.listpages import ListPages
 from storage.outbox import Outbox
 from storage.polls import Polls
 from storage.queries import Queries
@@ -44,6 +46,7 @@ class Archive:
         self.shared = State(db, "")  # the process's: robots.txt per host, the integrity check
         self.polls = Polls(db, watch)
         self.walk = WalkItems(db, watch)
+        self.list_pages = ListPages(db, watch)
         self.reports = Reports(db, watch)
         self.evidence = Evidence(db, watch)
         self.files = AttachmentFiles(db, watch)

@@ -380,3 +380,15 @@ def m010_attachments(db: Database) -> None:
     db.execute("ALTER TABLE polls ADD COLUMN attachments INTEGER NOT NULL DEFAULT 0")
     db.execute("ALTER TABLE reports ADD COLUMN recheck_tier INTEGER NOT NULL DEFAULT 0")
     db.execute("CREATE INDEX reports_tier ON reports (watch, status, recheck_tier, recheck_due_at)")
+
+
+@migrations()
+def m011_list_pages(db: Database) -> None:
+    """Each list page a walk read from a server that sends validators (ETag / Last-Modified):
+    the next walk asks for it conditionally, and a 304 gives back the items (and the list pages
+    it queued) kept here, without reading the page again."""
+    db.execute(
+        "CREATE TABLE list_pages (watch TEXT NOT NULL, url TEXT NOT NULL, etag TEXT, last_modified TEXT,"
+        " items TEXT NOT NULL, added TEXT NOT NULL, total_pages INTEGER, read_at TEXT NOT NULL,"
+        " PRIMARY KEY (watch, url))"
+    )

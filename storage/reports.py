@@ -311,6 +311,13 @@ class Reports:
             [(now, title, date, self.watch, url) for url, title, date in entries],
         )
 
+    def listed_again(self, urls: Sequence[str], now: str) -> None:
+        """Known reports seen again on a list page that has not changed (a 304): one statement."""
+        self.db.execute(
+            "UPDATE reports SET last_listed_at = ? WHERE watch = ? AND url IN (SELECT value FROM json_each(?))",
+            [now, self.watch, json.dumps(list(urls), ensure_ascii=False)],
+        )
+
     def suspect_gone(self, url: str, kind: str, detail: str, now: str) -> None:
         """A first not-found verdict: nothing is announced until the next poll confirms it."""
         self.db.execute(

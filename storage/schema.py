@@ -14,4 +14,5 @@ MIGRATIONS = (
     "m008_evidence",
     "m009_signatures",
     "m010_attachments",
+    "m011_list_pages",
 )

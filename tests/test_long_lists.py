@@ -19,7 +19,7 @@ PAGES = 30  # 300 reports, 10 per list page
 
 
 def make(server: FixtureServer, tmp_path: Path, **crawl: str) -> tuple[Config, Archive]:
-    return make_watch(server, tmp_path, max_list_pages=12, **crawl)  # type: ignore[arg-type]
+    return make_watch(server, tmp_path, **{"max_list_pages": 12, **crawl})  # type: ignore[arg-type]
 
 
 def stored(store: Archive) -> int:
@@ -107,3 +107,36 @@ def test_what_rechecks_and_walks_cost_a_poll_is_bounded_on_average_and_the_young
         newest = {site.report_path(r.slug) for r in site.sections[SECTION][:21]}  # its first week
         assert set(first) <= newest, "the youngest due reports are re-checked first"
         assert dt.datetime.fromisoformat(part.state.get("last_full_walk_at") or "") >= START
+
+
+def test_a_full_walk_asks_for_list_pages_conditionally_and_an_unchanged_page_still_lists_its_reports(
+    tmp_path: Path,
+) -> None:
+    site = FixtureSite("trs", reports_per_section=PAGES * 10)
+    with FixtureServer(site) as server:
+        config, store = make(server, tmp_path, full_walk="24h", max_list_pages=40)  # type: ignore[arg-type]
+        clock = Clock()
+        poll(config, store, clock)  # the baseline: every list page read and remembered with its validators
+        kept = store.db.execute("SELECT count(*) FROM list_pages WHERE etag IS NOT NULL").fetchone()[0]
+        assert kept == PAGES
+        # A day later: one entry on page 7 is retitled on the list; every other list page is as it was.
+        edited = site.page_items(SECTION, 7)[4]
+        site.edit_report(edited.slug, title="关于全县养老服务体系建设情况的报告（修订）")
+        clock.advance(hours=24)
+        site.reset_log()
+        walk_started = clock().isoformat()
+        results = []
+        for _ in range(4):  # the walk, spread over 3 polls (10 list pages each), then an incremental poll
+            results.append(poll(config, store, clock))
+            clock.advance(minutes=30)
+        assert [r.mode for r in results] == ["full", "full", "full", "incremental"]
+        asked = [r for r in site.requests if r.path.startswith("/jdgz/index")]
+        assert asked and all("if-none-match" in r.headers for r in asked), "every list page asked conditionally"
+        changed_pages = [r.path for r in asked if r.status == 200]
+        assert changed_pages == ["/jdgz/index_6.html"], "only the changed page is sent (and read) again"
+        unlisted = store.db.execute(
+            "SELECT count(*) FROM reports WHERE status = 'active' AND last_listed_at < ?", [walk_started]
+        ).fetchone()[0]
+        assert unlisted == 0, "the reports of unchanged pages are listed by this walk too"
+        assert sum(r.removed for r in results) == 0
+        assert sum(r.changed for r in results) == 1 == results[0].changed, "the retitled entry is re-checked at once"
