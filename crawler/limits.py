@@ -39,6 +39,9 @@ class Deadline(dict):
 
     @contextlib.contextmanager
     def watching(self, response: httpx.Response) -> Iterator[None]:
+        if response.status_code in (204, 304):  # no body to wait for: no watchdog thread
+            yield
+            return
         stream = response.extensions.get("network_stream")
         sock = stream.get_extra_info("socket") if stream is not None else None
         timer = threading.Timer(max(0.0, self.end - time.monotonic()), _cut, [sock])

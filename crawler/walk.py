@@ -10,7 +10,8 @@ Where the walk stands is a :class:`WalkCursor`, plain data a caller can save
 between polls: a walk stopped (SIGTERM, a 503, a crash) resumes at the page it had
 not read, instead of starting again. ``walk_pages`` advances a cursor and hands
 each page to ``on_page`` with the cursor already moved past it, so a caller that
-saves both in one transaction never loses or repeats a page.
+saves both in one transaction never loses a page (nor repeats one, if it saves the cursor
+with every page).
 
 A list page read before from a server that sends validators is asked for conditionally
 (``remembered``): a 304 gives back the items it had then (a :class:`KnownListPage`), so a

@@ -39,6 +39,7 @@ DISCOVERY_MAX_AGE = dt.timedelta(hours=24)
 CURSOR_KEY = "walk_cursor"
 PAGES_KEY = "list_pages"  # how many list pages the last complete walk read
 MIN_SLICE = 10  # a full walk reads at least this many list pages per poll (a short list: all of it)
+CURSOR_EVERY = 5  # the cursor (every list URL of the walk) is saved with every 5th page and at a slice's end
 
 
 class ListWalk:
@@ -138,6 +139,8 @@ class ListWalk:
             on_page=self._keep_page,
             remembered=self.archive.list_pages.get,
         )
+        if walk.pages:
+            self.archive.state.set(CURSOR_KEY, cursor.to_json(), iso(self.clock()))
         self.result.pages += len(walk.pages)
         self.result.found = max(self.result.found, cursor.items)
         self.result.problems.extend(p for p in walk.problems if p.kind is not ProblemKind.MAX_PAGES)  # a slice's end
@@ -161,7 +164,9 @@ class ListWalk:
     def _keep_page(self, read: PageRead, cursor: WalkCursor) -> None:
         """One list page read by a complete walk (or given back by a 304): its unknown items wait
         to be fetched, its known ones are marked listed, the page is remembered for the next walk,
-        and the cursor moves on, in one transaction."""
+        in one transaction, with the cursor every CURSOR_EVERY pages (it holds every list URL of
+        the walk: saving it with every page of a long list cost more than the page). A crash
+        reads the few pages since again; marking them twice changes nothing."""
         listing, now = read.listing, iso(self.clock())
         with self.archive.transaction():
             self._note_listed(listing.items, cursor.kind == "baseline", (listing.raw,), read.unchanged)
@@ -169,7 +174,8 @@ class ListWalk:
                 self.archive.list_pages.touch(read.known.url, precise(self.clock()))
             elif read.known is not None:
                 self.archive.list_pages.keep(read.known, precise(self.clock()))
-            self.archive.state.set(CURSOR_KEY, cursor.to_json(), now)
+            if cursor.pages % CURSOR_EVERY == 0 or cursor.listing_done:
+                self.archive.state.set(CURSOR_KEY, cursor.to_json(), now)
         self.progress.pages, self.progress.total_pages, self.progress.listed = (
             cursor.pages, cursor.total_pages, cursor.items,
         )  # fmt: skip
@@ -182,8 +188,8 @@ class ListWalk:
         answered 304, their entries are as they were); a list page that revealed news (a new or
         returning report, after the baseline) is kept as evidence."""
         items = list(items)
-        known = self.archive.reports.known_for([i.url for i in items])
-        waiting = [i for i in items if i.url not in known or known[i.url].status == "removed"]
+        known = self.archive.reports.statuses([i.url for i in items])
+        waiting = [i for i in items if known.get(i.url, "removed") == "removed"]
         if waiting and not baseline and self.config.evidence.keep_raw:
             for raw in raws:
                 if raw is not None:

@@ -94,6 +94,11 @@ class Reports:
                 found[row[0]] = KnownReport.from_row(row)
         return found
 
+    def statuses(self, urls: Sequence[str]) -> dict[str, str]:
+        """url -> status of the known ones among ``urls`` (a list page's items): one statement."""
+        sql = "SELECT url, status FROM reports WHERE watch = ? AND url IN (SELECT value FROM json_each(?))"
+        return dict(self.db.execute(sql, [self.watch, json.dumps(list(urls), ensure_ascii=False)]).fetchall())
+
     def is_known(self, url: str) -> bool:
         sql = "SELECT 1 FROM reports WHERE watch = ? AND url = ?"
         return self.db.execute(sql, [self.watch, url]).fetchone() is not None
