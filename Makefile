@@ -41,7 +41,7 @@ $(BENCH_STAMP): pyproject.toml | $(BIN)/python
 
 # Benchmarks (never part of `make test`): prints a table, writes bench/results.json.
 bench: $(BENCH_STAMP)
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/run.py $(if $(filter quick,$(BENCH)),--quick) $(BENCH_ARGS)
 
 # The service under kill -9, receivers going down and a second writer, 3-10 minutes; one
 # summary line, exit 1 on any loss. `make soak SEED=N` replays a run.

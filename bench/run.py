@@ -7,7 +7,10 @@ each measured side by side in one run (never part of `make test`).
 3. a poll against archive size, with re-checks due (bench/archive.py);
 4. memory of polls that extract and store, and of the service (bench/memory.py);
 5. command-line start against `python -c pass` (bench/startup.py);
-6. search latency over 10,000 reports against a LIKE scan (bench/search.py).
+6. search latency over 10,000 reports against a LIKE scan (bench/search.py);
+7. idle polls over a simulated week by section size, re-checks by age beside 0.1.0 (bench/week.py);
+8. a thousand watches on one process (bench/fleet.py; `--quick` or BENCH=quick: 100 watches,
+   that section alone, in under 3 minutes).
 
 Prints a table (median [min-max]) and writes bench/results.json: one key per figure, with
 its unit and how it was measured. ``--against PATH`` (a checkout of another commit, e.g.
@@ -26,10 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import archive, extraction, memory, polls, search, startup, week
+from bench import archive, extraction, fleet, memory, polls, search, startup, week
 from bench.common import ROOT, Figures
 
-SECTIONS = ("polls", "extraction", "corpus", "archive", "memory", "startup", "search", "week")
+SECTIONS = ("polls", "extraction", "corpus", "archive", "memory", "startup", "search", "week", "fleet")
 
 
 def corpus_checks(figures: Figures) -> None:
@@ -50,9 +53,11 @@ def corpus_checks(figures: Figures) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--against", type=Path, help="a checkout of another commit to time side by side")
-    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections: " + ", ".join(SECTIONS))
+    parser.add_argument("--only", help="comma-separated sections: " + ", ".join(SECTIONS))
+    parser.add_argument("--quick", action="store_true", help="the 100-watch fleet alone (also: BENCH=quick)")
     args = parser.parse_args()
-    only = set(args.only.split(","))
+    quick = args.quick or os.environ.get("BENCH") == "quick"
+    only = set((args.only or ("fleet" if quick else ",".join(SECTIONS))).split(","))
     against = args.against.resolve() if args.against else None
     started = time.monotonic()
     figures = Figures()
@@ -73,6 +78,8 @@ def main() -> None:
         search.run(figures)
     if "week" in only:
         week.run(figures)
+    if "fleet" in only:
+        fleet.run(figures, quick=quick)
     figures.add("seconds", time.monotonic() - started, "s", "wall time of this run")
     out = ROOT / "bench" / "results.json"
     out.write_text(json.dumps(figures.data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -334,12 +334,16 @@ def _descending_dates(rng: random.Random, start: date, count: int, lo: int, hi: 
 
 
 def build_sections(
-    reports_per_section: int, section_names: list[str], dated_until: date | None = None
+    reports_per_section: int,
+    section_names: list[str],
+    dated_until: date | None = None,
+    other_sections: int = OTHER_SECTION_SIZE,
 ) -> dict[str, list[FixtureReport]]:
     """All sections, newest first, with slugs r0001... numbered in publication order across the site.
     ``dated_until``: the 监督工作 section is a busy one instead, about three reports a day up to that
     day (a large section's ages as a provincial commission's are; the default dates are one a month
-    around the seed report's, which for thousands of reports run centuries into the past and future)."""
+    around the seed report's, which for thousands of reports run centuries into the past and future).
+    ``other_sections``: how many reports each other section holds."""
     rng = random.Random("ayrdw-fixture-20221202")
     taken = {SEED_TITLE, GBK_TITLE, BRACKET_TITLE, LONG_TITLE}
     drafts: dict[str, list[FixtureReport]] = {}
@@ -372,7 +376,7 @@ def build_sections(
         if name == SECTION:
             continue
         start = date(2024, 11, 20) - timedelta(days=rng.randint(0, 30))
-        days = _descending_dates(rng, start, OTHER_SECTION_SIZE, 10, 70)
+        days = _descending_dates(rng, start, other_sections, 10, 70)
         drafts[name] = [synthetic_report(rng, "", name, d, taken=taken) for d in days]
     # Ids grow with publication as in a real CMS; on a tie the one listed higher (newer) gets the larger id.
     everything = [(r.published, -i, r) for items in drafts.values() for i, r in enumerate(items)]

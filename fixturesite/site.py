@@ -67,6 +67,7 @@ class FixtureSite:
         noise: bool = True,
         attachment_bytes: int = 0,
         dated_until: date | None = None,
+        reports_per_other_section: int = content.OTHER_SECTION_SIZE,
     ) -> None:
         """``attachment_bytes``: the mean size of a report's attachment files (0: a line of text each);
         their bytes are random (PDFs and DOCX files compress little), fixed per path."""
@@ -79,12 +80,13 @@ class FixtureSite:
         self.noise = noise
         self.attachment_bytes = attachment_bytes
         self.timeout_sleep = 3.0
+        self.latency = 0.0  # seconds every answer takes (a slow server: requests overlap in time)
         self.requests: list[RequestRecord] = []  # answered requests, in order
         self.in_flight = 0  # requests being answered now
         self.max_in_flight = 0  # the most answered at once (politeness: one at a time)
         self.stalled: list[str] = []  # paths of "timeout" faults, recorded when the stall begins
         self.sections: dict[str, list[FixtureReport]] = content.build_sections(
-            reports_per_section, [s.name for s in SECTIONS], dated_until
+            reports_per_section, [s.name for s in SECTIONS], dated_until, reports_per_other_section
         )
         self._challenge: str | None = None
         self.token_lines: set[str] = set()  # slugs whose body shows a fresh random token on every request
@@ -270,6 +272,8 @@ class FixtureSite:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
+            if self.latency:
+                time.sleep(self.latency)
             status, out, body = self._respond(method, path, hdrs)
         finally:
             with self._lock:

@@ -77,6 +77,7 @@ class CrawlConfig:
     full_walk: float | None = setting(None, duration_or_auto)  # None ("auto"): by the list's length (below)
     recheck_by_age: bool = setting(True, boolean)  # false: release 0.1.0's policy, every report once per recheck
     requests_per_poll: float = setting(3.0, positive_number)  # re-checks and walks, on average (news aside)
+    hosts_in_parallel: int = setting(8, positive_int)  # polls of watches on different hosts at once
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,16 @@
 """The background service: APScheduler 3 in one process, all state in the SQLite file.
 
-Two jobs, each on a worker thread of its own with its own connection to the archive,
-so a long poll never holds a due delivery back: the poll (every `interval` +-10 %
-jitter, first run at start, which also covers any downtime; backs off to 2x, 4x the
-interval while polls keep failing) and the delivery pass (every `deliver_interval`,
-and at once after each poll). The process holds the archive's writer lock
-(storage.lock) for its whole life: it is the one writer. Jobs are re-added at every
-start from the config (in-memory job store): nothing to unpickle, nothing stale.
+Each watch's poll is due every `interval` (plus up to 10 % jitter; backs off to 2x, 4x the
+interval while its polls keep failing); the first polls are spread evenly over the first
+(shortest) interval, hosts interleaved (the first watch polls at start, which also covers any
+downtime), and a run missed by more than its jitter (the machine slept) is skipped, not fired
+with all the others. Due polls go to the dispatcher (jobs.dispatch): `[crawl] hosts_in_parallel`
+threads, one poll at a time per host, a watch still polling never queued twice. The delivery
+pass runs on a thread of its own (every `deliver_interval`, and at once after each poll), so a
+long poll never holds a due delivery back. Every thread writes through a connection of its
+own, one transaction at a time (BEGIN IMMEDIATE); the process holds the archive's writer lock
+(storage.lock) for its whole life: it is the one writer. Jobs are re-added at every start
+from the config (in-memory job store): nothing to unpickle, nothing stale.
 
 SIGTERM / SIGINT: no new job starts, the poll in flight is abandoned between two
 requests (or after the report it is storing), and the process exits 0 within
@@ -38,6 +42,7 @@ from domain.watch import Watch
 from jobs.alerts import update_trouble
 from jobs.config import Config
 from jobs.deliver import deliver_pass
+from jobs.dispatch import Dispatcher, spread
 from jobs.poll import run_poll
 from jobs.result import PollResult
 from jobs.watchers import Writer, subscriptions
@@ -51,6 +56,7 @@ POLL_JOB, DELIVER_JOB, CHECK_JOB = "poll", "deliver", "check"
 CHECK_EVERY = 86400.0  # SQLite's quick_check of the archive, once a day (and at every start)
 MAX_BACKOFF_FACTOR = 4
 STOP_GRACE_SECONDS = 8.0
+JITTER = 0.1  # a poll is due every interval plus up to this share of it
 
 
 def backoff_factor(failed_in_a_row: int) -> int:
@@ -67,7 +73,7 @@ class Service:
     stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
-        self._poll_archive: Archive = self.writer.archive
+        self._check_archive: Archive = self.writer.archive
         self._deliver_archive: Archive = self.writer.another_connection()
         self._subscriptions = subscriptions(self.config)
         self._gates = HostGates()  # watches on one site take turns with it
@@ -75,7 +81,10 @@ class Service:
         self.notifiers: dict[str, Notifier] = {}  # kept between passes: a robot's minute of messages
         self.failure: str | None = None  # why the service stopped by itself (a damaged archive)
         # Held while a job runs, so shutdown can wait for each.
-        self._busy = {POLL_JOB: threading.Lock(), DELIVER_JOB: threading.Lock()}
+        self._busy = {CHECK_JOB: threading.Lock(), DELIVER_JOB: threading.Lock()}
+        self.dispatcher: Dispatcher[Archive] = Dispatcher(
+            self._poll, self.config.crawl.hosts_in_parallel, self.writer.another_connection, Archive.close
+        )
         self.scheduler = BackgroundScheduler(
             executors={POLL_JOB: ThreadPoolExecutor(max_workers=1), DELIVER_JOB: ThreadPoolExecutor(max_workers=1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -84,15 +93,20 @@ class Service:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
+        self.dispatcher.start()
+        now = self.clock()
+        offsets = spread(list(self.config.watches), self.config.interval)
         for watch in self.config.watches:
+            first = now + dt.timedelta(seconds=offsets[watch.name])
             self.scheduler.add_job(
                 self._poll_job,
-                self._poll_trigger(watch, 1),
+                self._poll_trigger(watch, 1, first),
                 args=[watch],
                 id=f"{POLL_JOB}:{watch.name}",
                 name=f"poll {watch.name}",
                 executor=POLL_JOB,
-                next_run_time=self.clock(),
+                next_run_time=first,
+                misfire_grace_time=max(1, int(self.config.interval(watch) * JITTER)),
             )
         self.scheduler.add_job(
             self._deliver_job,
@@ -107,7 +121,7 @@ class Service:
             IntervalTrigger(seconds=CHECK_EVERY),
             id=CHECK_JOB,
             name="check",
-            executor=POLL_JOB,  # never beside a poll on the same connection
+            executor=DELIVER_JOB,  # on the writer's first connection, which no poll uses
         )
         self.scheduler.start()
         for watch in self.config.watches:
@@ -131,7 +145,7 @@ class Service:
         self.stop.set()
         self.scheduler.shutdown(wait=False)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
-        settled = True
+        settled = self.dispatcher.shutdown(STOP_GRACE_SECONDS)
         for lock in self._busy.values():
             if lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
                 lock.release()
@@ -148,9 +162,8 @@ class Service:
 
     # -- jobs ------------------------------------------------------------------------------------
     def _poll_job(self, watch: Watch) -> None:
-        with self._busy[POLL_JOB]:
-            if not self.stop.is_set():
-                self._poll(watch)
+        if not self.stop.is_set() and not self.dispatcher.submit(watch):
+            log.info("%s: its last poll is still running: this one is skipped", watch.name)
 
     def _deliver_job(self) -> None:
         with self._busy[DELIVER_JOB]:
@@ -158,19 +171,21 @@ class Service:
                 self._deliver()
 
     def _check_job(self) -> None:
-        with self._busy[POLL_JOB]:
+        with self._busy[CHECK_JOB]:
             try:
-                quick_check(self._poll_archive.db, self.config.storage.db)
+                quick_check(self._check_archive.db, self.config.storage.db)
             except ArchiveError as exc:  # never write to a damaged archive: stop, and say why
                 log.error("%s", exc)
                 self.failure = str(exc)
                 self.stop.set()
                 return
             now = iso(self.clock())
-            self._poll_archive.shared.set("integrity_checked_at", now, now)
+            self._check_archive.shared.set("integrity_checked_at", now, now)
 
-    def _poll(self, watch: Watch) -> None:
-        archive = self._poll_archive
+    def _poll(self, watch: Watch, archive: Archive) -> None:
+        """One poll, on a dispatcher thread with its own connection to the archive."""
+        if self.stop.is_set():
+            return
         try:
             result = run_poll(
                 self.config, archive, watch, subscriptions=self._subscriptions, clock=self.clock, stop=self.stop,
@@ -210,9 +225,9 @@ class Service:
             fields = {k: v for k, v in result.__dict__.items() if k != "errors"}
             log.info(summary, extra={"fields": {"event": "deliver", **fields}})
 
-    def _poll_trigger(self, watch: Watch, factor: int) -> IntervalTrigger:
+    def _poll_trigger(self, watch: Watch, factor: int, start: dt.datetime | None = None) -> IntervalTrigger:
         interval = self.config.interval(watch) * factor
-        return IntervalTrigger(seconds=interval, jitter=interval * 0.1)
+        return IntervalTrigger(seconds=interval, jitter=interval * JITTER, start_date=start, timezone=dt.UTC)
 
     def _adapt_schedule(self, archive: Archive, watch: Watch) -> None:
         """Back off while a watch's polls fail (an offline site is not hammered), return when they

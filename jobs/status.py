@@ -155,11 +155,17 @@ def _listed(w: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def watches_overview(config: Config, archive: Archive, now: dt.datetime, writer: Holder | None) -> list[dict[str, Any]]:
-    """`watches`: the configured watches, then the archived ones no longer configured."""
+def watch_names(config: Config, archive: Archive) -> list[str]:
+    """The configured watches, then the archived ones no longer configured."""
     names = [w.name for w in config.watches]
-    names += [n for n in archive.queries.archived_watches() if n not in names]
-    return [watch_status(config, archive, name, now, writer) for name in names]
+    return names + [n for n in archive.queries.archived_watches() if n not in names]
+
+
+def watches_overview(
+    config: Config, archive: Archive, now: dt.datetime, writer: Holder | None, names: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """`watches` (``names``: those only, e.g. one page of the web view's)."""
+    return [watch_status(config, archive, name, now, writer) for name in names or watch_names(config, archive)]
 
 
 def _integrity(archive: Archive, config: Config, now: dt.datetime, writer: Holder | None) -> str | None:
@@ -183,6 +189,9 @@ def _poll_line(last: dict[str, Any] | None) -> str:
     return f"{last['started_at']} {last['status']} ({counts}, {last['seconds'] or 0:.1f}s){error}"
 
 
+WALKS_SHOWN = 5  # with a thousand watches, status stays a screen: the rest are counted
+
+
 def format_status(s: dict[str, Any]) -> list[str]:
     r, d, db = s["reports"], s["deliveries"], s["database"]
     trouble = f"{s['trouble']} (since {s['trouble_since']})" if s["trouble"] else "none"
@@ -194,7 +203,8 @@ def format_status(s: dict[str, Any]) -> list[str]:
         eta = f", about {round(p['eta_seconds'] / 60)} min left" if p["eta_seconds"] is not None else ""
         what = "list pages" if p["phase"] == "list" else "reports"
         lines.append(f"poll running: {p['done']}/{p['total'] or '?'} {what}{eta}")
-    for w in s["watches"]:
+    walking = [w for w in s["watches"] if w.get("walk")]
+    for w in walking[:WALKS_SHOWN]:
         if w.get("walk"):
             k = w["walk"]
             about = f" of about {k['of_about']}" if k["of_about"] else ""
@@ -202,6 +212,8 @@ def format_status(s: dict[str, Any]) -> list[str]:
             lines.append(
                 f"list walk:    {k['kind']}, {k['pages']}{about} list pages read since {k['started_at']}{name}"
             )
+    if len(walking) > WALKS_SHOWN:
+        lines.append(f"list walks:   {len(walking) - WALKS_SHOWN} more watches are walking their lists")
     return [
         *lines,
         f"last poll:    {_poll_line(s['last_poll'])}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import re
 import signal
 from collections.abc import Iterator
@@ -266,3 +267,26 @@ def test_healthz_is_503_with_the_reason_status_gives(tmp_path: Path) -> None:
     reason = json.loads(status.stdout)["problems"][0]
     answer = AppClient(create_app(load_config(config))).get("/healthz")
     assert answer.status_code == 503 and answer.text == f"unhealthy: {reason}\n"
+
+
+def test_a_thousand_watches_page_the_overview_and_status_says_how_many(tmp_path: Path) -> None:
+    """With many watches the overview shows them a page at a time; `status --json` stays quick."""
+    from web.pages import WATCHES_PER_PAGE
+
+    watches = "".join(
+        f'[[watch]]\nname = "w{i:04d}"\nurl = "http://127.0.0.{2 + i % 200}/"\nsection = "{SECTION}"\n'
+        for i in range(1000)
+    )
+    config_path = tmp_path / "many.toml"
+    config_path.write_text(
+        f'[crawl]\nretries = 0\ntimeout = "2s"\n[storage]\ndb = "{tmp_path / "a.db"}"\n{watches}', encoding="utf-8"
+    )
+    assert cli(config_path, "poll", "--watch", "w0000").returncode in (0, 1)  # creates the archive (w0000 fails)
+    client = AppClient(create_app(load_config(config_path)))
+    first = client.get("/")
+    assert first.status_code == 200
+    assert first.text.count('class="panel card"') == WATCHES_PER_PAGE and "共 1000 个监测" in first.text
+    last = client.get(f"/?page={1000 // WATCHES_PER_PAGE + 1}")
+    assert last.text.count('class="panel card"') == 1000 % WATCHES_PER_PAGE and "下一页" not in last.text
+    status = cli(config_path, "status", "--json")
+    assert len(json.loads(status.stdout)["watches"]) == 1000

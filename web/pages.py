@@ -83,15 +83,22 @@ def not_found(config: Config, request: Request, what: str) -> HTMLResponse:
 
 # -- / --------------------------------------------------------------------------------------------
 def index(config: Config, request: Request) -> Response:
-    from jobs.status import watches_overview
+    """The watches, WATCHES_PER_PAGE at a time (a thousand watches stay one quick page each), and
+    the latest events."""
+    from jobs.status import watch_names, watches_overview
     from storage.lock import holder
 
+    raw_page = request.query_params.get("page", "1")
+    page = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
     with reading(config) as archive:
-        watches = watches_overview(config, archive, utcnow(), holder(config.storage.db))
+        names = watch_names(config, archive)
+        shown = names[(page - 1) * WATCHES_PER_PAGE : page * WATCHES_PER_PAGE]
+        watches = watches_overview(config, archive, utcnow(), holder(config.storage.db), shown) if shown else []
         events = archive.browse.latest_events(None, 20, baseline=False)
         baselines = archive.browse.baselines()
     return _page(config, request, "index.html", watches=watches, events=[_event(e) for e in events],
-                 baselines=baselines)  # fmt: skip
+                 baselines=baselines, page=page, total=len(names),
+                 more=page * WATCHES_PER_PAGE < len(names))  # fmt: skip
 
 
 def _event(e: dict[str, Any]) -> dict[str, Any]:
@@ -109,6 +116,9 @@ def _event(e: dict[str, Any]) -> dict[str, Any]:
         label = next((f.label for f in FIELDS if f.name == name), name)
     report = payload.get("report") or {}
     return {**e, "title": report.get("title") or e["url"], "change": change, "change_label": label}
+
+
+WATCHES_PER_PAGE = 24
 
 
 # -- /w/<watch>/ ----------------------------------------------------------------------------------
