@@ -74,7 +74,8 @@ class SectionSeed:
 def section_seed(site: FixtureSite, section: str) -> SectionSeed:
     """Every list page rendered and parsed as a walk would; every report page asked for its ETag."""
     entries = []
-    published = {site.report_path(r.slug): r.published.isoformat() for r in site.sections[section]}
+    everything = [r for reports in site.sections.values() for r in reports]  # a list may link another section's
+    published = {site.report_path(r.slug): str(r.published) for r in everything}
     pages = site.page_count(section)
     first_etag = None
     for page in range(1, pages + 1):
@@ -85,8 +86,11 @@ def section_seed(site: FixtureSite, section: str) -> SectionSeed:
         text, _ = decode_html(body, headers.get("Content-Type"))
         for item in parse_listing(Page(url, url, 200, text)).items:
             report_path = item.url.removeprefix("http://fixture")
-            _, report_headers, _ = site.handle("GET", report_path, {})
-            entries.append((report_path, item.title, item.date, report_headers.get("ETag"), published[report_path]))
+            status, report_headers, _ = site.handle("GET", report_path, {})
+            if status != 200:
+                continue  # a crawl would store nothing there either
+            when = published.get(report_path) or item.date  # a list may link a page that is no report
+            entries.append((report_path, item.title, item.date, report_headers.get("ETag"), when))
     return SectionSeed(site.list_path(1, section), first_etag, pages, tuple(entries))
 
 
@@ -191,10 +195,11 @@ def run(figures: Figures, quick: bool = False) -> None:
         seeded_s = time.monotonic() - began
         reports = sqlite3.connect(db).execute("SELECT count(*) FROM reports").fetchone()[0]
         print(f"   seeded {len(watches)} watches, {reports:,} reports in {seeded_s:.0f} s")
+        log_path = Path(tmp) / "watcher.log"  # a file, not a pipe: an unread pipe would stall its logging
         watcher = subprocess.Popen(
             [sys.executable, "-c", "import schedule; raise SystemExit(schedule.main())", "--config", str(config_path),
              "run"],
-            cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            cwd=tmp, stdout=subprocess.DEVNULL, stderr=log_path.open("w"),
         )  # fmt: skip
         try:
             time.sleep(scale.interval)  # the first interval: the spread start
@@ -216,7 +221,8 @@ def run(figures: Figures, quick: bool = False) -> None:
             status_s = time.monotonic() - began
         finally:
             watcher.send_signal(signal.SIGTERM)
-            _, errors = watcher.communicate(timeout=60)
+            watcher.wait(timeout=60)
+            errors = log_path.read_text(encoding="utf-8", errors="replace")
             fleet.stdin.close()
             counts = [json.loads(line) for line in fleet.stdout if line.startswith("{")]
             fleet.wait(timeout=30)
@@ -240,7 +246,8 @@ def report(
 ) -> None:  # fmt: skip
     conn = sqlite3.connect(db)
     rows = conn.execute("SELECT watch, started_at, status FROM polls ORDER BY watch, started_at").fetchall()
-    events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    kinds = dict(conn.execute("SELECT kind, count(*) FROM events GROUP BY kind").fetchall())
+    events = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "none"
     starts: dict[str, list[float]] = {name: [] for name, _ in watches}
     failed = 0
     for watch, started, outcome in rows:

@@ -10,6 +10,7 @@ counts per host and exits."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -82,8 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
     done.wait()
-    for server, c in zip(servers, counted, strict=True):
-        print(json.dumps({"host": server.url("/"), **c.counts()}), flush=True)
+    with contextlib.suppress(BrokenPipeError):  # the bench that started us may be gone
+        for server, c in zip(servers, counted, strict=True):
+            print(json.dumps({"host": server.url("/"), **c.counts()}), flush=True)
     for server in servers:
         server.stop()
     return 0
