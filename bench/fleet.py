@@ -34,9 +34,10 @@ from pathlib import Path
 from bench.common import ROOT, Figures
 from bench.fleetsite import VARIANTS, variant_site
 from crawler.charset import decode_html
-from crawler.extract import EXTRACTOR_VERSION
+from crawler.extract import EXTRACTOR_VERSION, extract_report
 from crawler.listing import parse_listing
-from domain.report import Page
+from domain.change import content_hash
+from domain.report import BUILT_IN, FIELDS, Page, stored_value
 from domain.schedule import age_anchor, recheck_after, tier
 from fixturesite.model import SECTIONS
 from fixturesite.site import FixtureSite
@@ -44,6 +45,7 @@ from jobs.config import load_config
 from jobs.watchers import open_archive
 
 RECHECK_S = 48 * 60
+PLACEHOLDER = "http://fixture"  # the host of the seeded pages, replaced by each watch's
 JITTER = 0.1
 
 
@@ -68,29 +70,32 @@ class SectionSeed:
     list_path: str
     list_etag: str | None
     pages: int
-    entries: tuple[tuple[str, str, str | None, str | None, str], ...]  # path, title, list date, etag, published
+    entries: tuple[tuple[str, str, str | None, str | None, str], ...]  # path, title, list date, etag, fields JSON
 
 
 def section_seed(site: FixtureSite, section: str) -> SectionSeed:
-    """Every list page rendered and parsed as a walk would; every report page asked for its ETag."""
+    """Every list page rendered and parsed as a walk would; every report page asked for its ETag
+    and extracted by our extractor (its fields as a baseline would have stored them, on the host
+    PLACEHOLDER: a re-check that gets a 200 compares them as it would compare a crawled version)."""
     entries = []
-    everything = [r for reports in site.sections.values() for r in reports]  # a list may link another section's
-    published = {site.report_path(r.slug): str(r.published) for r in everything}
     pages = site.page_count(section)
-    first_etag = None
+    first_etag, container = None, None
     for page in range(1, pages + 1):
         path = site.list_path(page, section)
         _, headers, body = site.handle("GET", path, {})
         first_etag = first_etag if page > 1 else headers.get("ETag")
-        url = "http://fixture" + path
+        url = PLACEHOLDER + path
         text, _ = decode_html(body, headers.get("Content-Type"))
-        for item in parse_listing(Page(url, url, 200, text)).items:
-            report_path = item.url.removeprefix("http://fixture")
-            status, report_headers, _ = site.handle("GET", report_path, {})
+        listing = parse_listing(Page(url, url, 200, text), prefer=container)  # as a walk does: page 1's list
+        container = container or listing.container
+        for item in listing.items:
+            report_path = item.url.removeprefix(PLACEHOLDER)
+            status, report_headers, report_body = site.handle("GET", report_path, {})
             if status != 200:
                 continue  # a crawl would store nothing there either
-            when = published.get(report_path) or item.date  # a list may link a page that is no report
-            entries.append((report_path, item.title, item.date, report_headers.get("ETag"), when))
+            page_text, _ = decode_html(report_body, report_headers.get("Content-Type"))
+            fields = extract_report(Page(item.url, item.url, 200, page_text)).fields()
+            entries.append((report_path, item.title, item.date, report_headers.get("ETag"), json.dumps(fields)))
     return SectionSeed(site.list_path(1, section), first_etag, pages, tuple(entries))
 
 
@@ -112,14 +117,16 @@ def seed(db: Path, hosts: list[str], now: dt.datetime, rng: random.Random) -> li
             name = f"h{h:03d}-{section.key}"
             list_url = base + s.list_path
             watches.append((name, list_url))
-            for path, title, list_date, etag, published in s.entries:
+            for path, title, list_date, etag, fields_json in s.entries:
                 rid += 1
-                anchor = age_anchor(published, stamp, None)
+                fields = json.loads(fields_json.replace(PLACEHOLDER, base))
+                digest = content_hash(fields)
+                anchor = age_anchor(fields["published"], stamp, None)
                 due = now + dt.timedelta(seconds=rng.uniform(0, recheck_after(RECHECK_S, anchor, now)))
-                reports.append((rid, name, base + path, "active", 1, f"seed{rid}", stamp, stamp, stamp, due.isoformat(),
+                reports.append((rid, name, base + path, "active", 1, digest, stamp, stamp, stamp, due.isoformat(),
                                 stamp, title, list_date, etag, EXTRACTOR_VERSION, tier(anchor, now)))  # fmt: skip
-                versions.append((rid, name, base + path, 1, title, published, title, "[]", "{}", f"seed{rid}", "[]",
-                                 stamp, EXTRACTOR_VERSION))  # fmt: skip
+                values = [stored_value(f, fields[f.name]) for f in FIELDS if f.name in BUILT_IN]
+                versions.append((rid, name, base + path, 1, *values, digest, "[]", stamp, EXTRACTOR_VERSION))
             walk = max(RECHECK_S, min(2 * s.pages * 60.0, 7 * 86400))  # full_walk "auto" at a 60 s interval
             last_walk = (now - dt.timedelta(seconds=rng.uniform(0, walk))).isoformat()
             facts = {"list_url": list_url, "list_url_found_at": stamp, "list_url_section": section.name,
@@ -135,9 +142,8 @@ def seed(db: Path, hosts: list[str], now: dt.datetime, rng: random.Random) -> li
             reports,
         )
         conn.executemany(
-            "INSERT INTO report_versions (report_id, watch, url, version, title, published, text, attachments,"
-            " credits, content_hash, changed_fields, stored_at, extractor_version)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO report_versions (report_id, watch, url, version, {', '.join(BUILT_IN)}, content_hash,"
+            " changed_fields, stored_at, extractor_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             versions,
         )
         conn.executemany("INSERT INTO site_state (watch, key, value, updated_at) VALUES (?, ?, ?, ?)", state)
