@@ -23,6 +23,8 @@ from jobs.config import Config, config_from_dict
 from jobs.dispatch import host_of, spread
 from jobs.service import Service
 from jobs.watchers import open_writer
+from storage.archive import Archive
+from storage.db import open_db
 from tests.procs import wait_for
 
 DELAY = 0.05
@@ -84,6 +86,10 @@ def test_two_hosts_are_polled_at_the_same_moment_and_one_host_never_gets_two_req
         gaps = [later.started - earlier.ended for earlier, later in zip(site.requests, site.requests[1:], strict=False)]
         assert min(gaps) >= DELAY * 0.9, f"the delay between two requests to one host: {min(gaps):.3f}s"
     assert overlapping(a.requests, b.requests) >= 3, "the two hosts were served at the same moment"
+    archive = Archive(open_db(tmp_path / "w.db"))
+    checked, broken = archive.evidence.verify([])
+    archive.close()
+    assert broken is None and checked > 30, (checked, broken, "three watches wrote at once: every chain link is whole and in order")
     spans = {w: (s, e) for w, s, e in reversed(polls(tmp_path))}  # each watch's first poll
     (s1, e1), (s2, e2) = spans["a-jdgz"], spans["a-dbgz"]
     assert e1 is not None and e2 is not None and (e1 <= s2 or e2 <= s1), "one poll at a time per host"
