@@ -81,6 +81,7 @@ class FixtureSite:
         self.attachment_bytes = attachment_bytes
         self.timeout_sleep = 3.0
         self.latency = 0.0  # seconds every answer takes (a slow server: requests overlap in time)
+        self.robots = ROBOTS  # what /robots.txt says (a test may ask for a Crawl-delay)
         self.requests: list[RequestRecord] = []  # answered requests, in order
         self.in_flight = 0  # requests being answered now
         self.max_in_flight = 0  # the most answered at once (politeness: one at a time)
@@ -322,7 +323,7 @@ class FixtureSite:
         path = unquote(parts.path) or "/"
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         if path == "/robots.txt":
-            return self._ok(raw_path, hdrs, ROBOTS, "text/plain", self._created)
+            return self._ok(raw_path, hdrs, self.robots, "text/plain", self._created)
         if path.startswith("/uploads/"):
             return self._attachment(raw_path, path, hdrs)
         route = self._layout.route(path, query)
