@@ -293,13 +293,18 @@ def demo(layout: str, interval: float, polls: int | None) -> None:
 def status_command(app: App, as_json: bool, watch_name: str | None) -> None:
     """Last and next poll, report counts, deliveries, trouble, database. Exit 1 when a watch's
     last poll failed or is overdue, or the archive is damaged (a health check)."""
-    from jobs.status import format_status, status
+    from jobs.status import format_status, status, without_archive
+    from storage.errors import ArchiveMissing
     from storage.lock import holder
 
     # Read-only as a health check should be: never creates, migrates or writes the archive.
-    archive = app.reader()
-    only = app.archived_watch(watch_name, archive)
-    state = status(app.config, archive, utcnow(), holder(app.config.storage.db), only)
+    try:
+        archive = app.reader()
+    except ArchiveMissing as exc:  # nothing has polled yet: a verdict, not an error
+        state = without_archive(app.config, str(exc))
+    else:
+        only = app.archived_watch(watch_name, archive)
+        state = status(app.config, archive, utcnow(), holder(app.config.storage.db), only)
     if as_json:
         _dump(state)
     else:

@@ -155,6 +155,25 @@ def _listed(w: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def without_archive(config: Config, why: str) -> dict[str, Any]:
+    """The status before anything has polled (no archive file yet): unhealthy, "no poll has run
+    yet", which is what a health check in a container's start period should hear."""
+    empty_watch = {"last_poll": None, "last_success": None, "next_poll": None, "progress": None, "walk": None,
+                   "reports": {"active": 0, "removed": 0, "versions": 0, "waiting": 0}, "chain": None,
+                   "trouble": None, "trouble_since": None, "configured": True}  # fmt: skip
+    problem = f"no poll has run yet ({why})"
+    watches = [{**empty_watch, "name": w.name, "url": w.url, "section": w.section, "problems": [problem],
+                "healthy": False} for w in config.watches]  # fmt: skip
+    return {
+        "last_poll": None, "last_success": None, "next_poll": None,
+        "reports": {"active": 0, "removed": 0, "versions": 0, "waiting": 0},
+        "deliveries": {"pending": 0, "failed": 0, "delivered": 0}, "writer": None, "progress": None,
+        "trouble": None, "trouble_since": None,
+        "database": {"path": str(Path(config.storage.db).resolve()), "bytes": 0},
+        "watches": [_listed(w) for w in watches], "problems": [problem], "healthy": False,
+    }  # fmt: skip
+
+
 def watch_names(config: Config, archive: Archive) -> list[str]:
     """The configured watches, then the archived ones no longer configured."""
     names = [w.name for w in config.watches]
@@ -189,7 +208,7 @@ def _poll_line(last: dict[str, Any] | None) -> str:
     return f"{last['started_at']} {last['status']} ({counts}, {last['seconds'] or 0:.1f}s){error}"
 
 
-WALKS_SHOWN = 5  # with a thousand watches, status stays a screen: the rest are counted
+WALKS_SHOWN = 5  # walks and chain heads listed; with a thousand watches status stays a screen
 
 
 def format_status(s: dict[str, Any]) -> list[str]:
@@ -212,6 +231,7 @@ def format_status(s: dict[str, Any]) -> list[str]:
             lines.append(
                 f"list walk:    {k['kind']}, {k['pages']}{about} list pages read since {k['started_at']}{name}"
             )
+    chained = [w for w in s["watches"] if w.get("chain")]
     if len(walking) > WALKS_SHOWN:
         lines.append(f"list walks:   {len(walking) - WALKS_SHOWN} more watches are walking their lists")
     return [
@@ -228,9 +248,9 @@ def format_status(s: dict[str, Any]) -> list[str]:
         *([f"watches:      {len(s['watches'])}"] if len(s["watches"]) > 1 else []),
         *[
             f"chain head:   {w['chain']}" + (f" ({w['name']})" if len(s["watches"]) > 1 else "")
-            for w in s["watches"]
-            if w.get("chain")
+            for w in chained[:WALKS_SHOWN]
         ],
+        *([f"chain heads:  {len(chained) - WALKS_SHOWN} more (status --watch NAME)"] * (len(chained) > WALKS_SHOWN)),
         f"health:       {health}",
     ]
 

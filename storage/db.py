@@ -31,7 +31,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from domain.report import FIELDS
-from storage.errors import ArchiveDamaged, ArchiveError, ArchiveNeedsUpgrade, ArchiveUnreachable, describe
+from storage.errors import (
+    ArchiveDamaged,
+    ArchiveError,
+    ArchiveMissing,
+    ArchiveNeedsUpgrade,
+    ArchiveUnreachable,
+    describe,
+)
 from storage.schema import MIGRATION_SET, MIGRATIONS
 
 if TYPE_CHECKING:
@@ -141,8 +148,10 @@ def open_readonly(path: str | Path) -> ReadDb:
     A file in a folder we cannot write (a read-only mount, someone else's backup) is
     opened ``immutable``: SQLite then needs no -shm file beside it."""
     path = Path(path)
+    if path.is_dir():
+        raise ArchiveError(f"no archive at {path} (it is a folder)")
     if not path.is_file():
-        raise ArchiveError(f"no archive at {path}" + (" (it is a folder)" if path.is_dir() else ""))
+        raise ArchiveMissing(f"no archive at {path}")
     writable = os.access(path.parent, os.W_OK) and os.access(path, os.W_OK)
     mode = "mode=ro" if writable else "mode=ro&immutable=1"
     try:

@@ -14,6 +14,10 @@ class ArchiveError(Exception):
     """The archive cannot be used: ``str(err)`` is the one line to show (exit 1)."""
 
 
+class ArchiveMissing(ArchiveError):
+    """No archive file yet: nothing has polled (``status`` says so as its health verdict)."""
+
+
 class ArchiveNeedsUpgrade(ArchiveError):
     """Written by an older release (or being created right now by a writer)."""
 
