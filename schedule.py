@@ -37,6 +37,9 @@ def _url_argument(ctx: click.Context, param: click.Parameter, value: str) -> str
         raise click.BadParameter(str(exc)) from None
 
 
+AYRDW_WATCH = True  # ayrdw_watch.py checks it: a module of this name installed by another project is not ours
+
+
 def _optional_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     return None if value is None else _url_argument(ctx, param, value)
 

@@ -10,3 +10,5 @@ the rules that are pure functions of them. Imports nothing of the project, does 
     fetchlog.py one HTTP exchange, for the fetch log
     tls.py      the process's one TLS context, shared by the crawler and the channels
 """
+
+AYRDW_WATCH = True  # ayrdw_watch.py checks it: a package of this name installed by another project is not ours

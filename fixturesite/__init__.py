@@ -11,3 +11,5 @@ from .server import FixtureServer
 from .site import FixtureSite
 
 __all__ = ["LAYOUTS", "FixtureReport", "FixtureServer", "FixtureSite", "RequestRecord"]
+
+AYRDW_WATCH = True  # ayrdw_watch.py checks it: a package of this name installed by another project is not ours

@@ -19,7 +19,7 @@ from domain.watch import Watch
 from jobs.config import Config
 from storage.archive import Archive
 from storage.db import quick_check
-from storage.errors import ArchiveError
+from storage.errors import ArchiveError, not_writable
 from storage.lock import Holder
 
 LATE = dt.timedelta(seconds=60)  # a service's poll this late was missed, not merely slow to start (or an interval)
@@ -161,7 +161,10 @@ def without_archive(config: Config, why: str) -> dict[str, Any]:
     empty_watch = {"last_poll": None, "last_success": None, "next_poll": None, "progress": None, "walk": None,
                    "reports": {"active": 0, "removed": 0, "versions": 0, "waiting": 0}, "chain": None,
                    "trouble": None, "trouble_since": None, "configured": True}  # fmt: skip
+    folder = Path(config.storage.db).resolve().parent
     problem = f"no poll has run yet ({why})"
+    if folder.is_dir() and not_writable(folder):
+        problem = f"no poll can run: {not_writable(folder)}"
     watches = [{**empty_watch, "name": w.name, "url": w.url, "section": w.section, "problems": [problem],
                 "healthy": False} for w in config.watches]  # fmt: skip
     return {

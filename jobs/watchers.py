@@ -18,7 +18,7 @@ from jobs.config import Config
 from notify.base import Watcher
 from storage.archive import Archive
 from storage.db import connect, open_db, open_readonly, quick_check
-from storage.errors import ArchiveUnreachable, describe
+from storage.errors import describe, folder_problem
 from storage.lock import WriterLock
 
 log = logging.getLogger("ayrdw")
@@ -76,7 +76,7 @@ def open_writer(config: Config, command: str, now: str) -> Writer:
     try:
         lock = WriterLock(path, command).acquire()
     except OSError as exc:
-        raise ArchiveUnreachable(f"cannot create the archive's folder {path.parent} ({exc.strerror})") from None
+        raise folder_problem(path, exc) from None
     try:
         archive = Archive(open_db(path))
         quick_check(archive.db, path)

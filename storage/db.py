@@ -38,6 +38,7 @@ from storage.errors import (
     ArchiveNeedsUpgrade,
     ArchiveUnreachable,
     describe,
+    folder_problem,
 )
 from storage.schema import MIGRATION_SET, MIGRATIONS
 
@@ -112,7 +113,7 @@ def open_db(path: str | Path) -> Database:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ArchiveUnreachable(f"cannot create the archive's folder {path.parent} ({exc.strerror})") from None
+            raise folder_problem(path, exc) from None
         if path.is_dir():
             raise ArchiveUnreachable(f"the archive's path {path} is a folder, not a file")
     db = _connect(str(path))

@@ -6,6 +6,7 @@ kind it is: a full disk, a read-only file, a damaged file, a file that cannot be
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -29,6 +30,29 @@ class ArchiveDamaged(ArchiveError):
 class ArchiveUnreachable(ArchiveError):
     """The file cannot be opened where the config says it is (a folder, a path we cannot create):
     a config problem rather than a failed job."""
+
+
+def folder_problem(path: str | Path, exc: OSError) -> ArchiveUnreachable:
+    """The one line for an archive folder we cannot create or write: a folder that exists and is
+    not ours to write (a bind mount owned by another user, a read-only mount) says how to fix it."""
+    folder = Path(path).parent
+    if folder.is_dir():
+        return ArchiveUnreachable(
+            not_writable(folder) or f"cannot write in the archive's folder {folder} ({exc.strerror})"
+        )
+    return ArchiveUnreachable(f"cannot create the archive's folder {folder} ({exc.strerror})")
+
+
+def not_writable(folder: Path) -> str | None:
+    """Why this process cannot write in an existing ``folder``, or None when it can."""
+    if os.access(folder, os.W_OK):
+        return None
+    if os.statvfs(folder).f_flag & os.ST_RDONLY:
+        return f"the archive's folder {folder} is read-only (a read-only mount)"
+    return (
+        f"the archive's folder {folder} is not writable by this user (uid {os.getuid()}); with Docker, a"
+        f" bind-mounted folder must belong to uid 10001 (chown 10001:10001 it) or run the container with --user"
+    )
 
 
 def describe(exc: sqlite3.Error, path: str | Path) -> ArchiveError:

@@ -158,6 +158,33 @@ def test_a_read_only_archive_can_be_read_and_is_refused_for_writing(tmp_path: Pa
         assert (polled.returncode in (1, 2) and "read-only" in one_line(polled)) or "Read-only" in one_line(polled)
 
 
+def test_a_folder_this_user_cannot_write_is_one_line_for_status_and_for_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Docker bind mount the image's user cannot write: both commands say so in one line, and
+    how to fix it. Root writes anywhere but on a read-only mount, so the commands meet one of
+    those; a folder owned by someone else is what os.access says of it."""
+    from storage.errors import not_writable
+
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    owned = not_writable(tmp_path)
+    assert owned and f"{tmp_path} is not writable by this user" in owned and "chown 10001:10001" in owned
+    monkeypatch.undo()
+    with tmpfs(tmp_path / "mnt", "1m") as mounted:
+        if mounted is None:
+            pytest.skip("cannot mount a tmpfs on this machine (needs root); an unwritable folder needs one")
+        remount = subprocess.run(["mount", "-o", "remount,ro", str(mounted)], capture_output=True, text=True)
+        assert remount.returncode == 0, remount.stderr
+        config = write(tmp_path, None, mounted / "ayrdw.db")
+        status = cli(config, "status")
+        assert status.returncode == 1 and "Traceback" not in status.stdout + status.stderr
+        health = next(line for line in status.stdout.splitlines() if line.startswith("health:"))
+        assert f"no poll can run: the archive's folder {mounted} is read-only" in health
+        for command in ("run", "poll"):
+            done = cli(config, command)
+            assert done.returncode == 2 and f"{mounted} is read-only" in one_line(done), done.stderr
+
+
 def test_a_huge_interval_and_deeply_nested_toml_are_one_line_config_errors(tmp_path: Path) -> None:
     huge = write(tmp_path, None, extra='[schedule]\ninterval = "99999999999999d"\n')
     done = cli(huge, "run")

@@ -223,7 +223,10 @@ def test_the_docker_image_command_line_works_outside_docker(tmp_path: Path, site
     cmd = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.M).group(1))
     health = json.loads(re.search(r"CMD (\[.*\])\s*$", dockerfile.split("HEALTHCHECK", 1)[1].split("\n\n")[0]).group(1))
     env_block = re.search(r"^ENV (.*?)(?:\n\n|\nWORKDIR)", dockerfile, re.M | re.S).group(1)
-    image_env = dict(shlex.split(part)[0].split("=", 1) for part in re.split(r"\s*\\\n\s*", env_block.strip()))
+    image_env = {
+        key: os.path.expandvars(value)  # PATH=/opt/ayrdw/bin:$PATH
+        for key, value in (shlex.split(part)[0].split("=", 1) for part in re.split(r"\s*\\\n\s*", env_block.strip()))
+    }
     data = tmp_path / "data"
     data.mkdir()
     env = {
@@ -233,17 +236,21 @@ def test_the_docker_image_command_line_works_outside_docker(tmp_path: Path, site
         "AYRDW_SCHEDULE_INTERVAL": "1s",
         "AYRDW_CRAWL_DELAY": "0s",
     }
-    assert cmd[0] == "ayrdw-watch" and health[0] == "ayrdw-watch"
+    assert cmd[0] == "ayrdw-watch" and health[:2] == ["sh", "-c"] and health[2].startswith("ayrdw-watch status")
     entry = [*PYTHON]  # the console script `ayrdw-watch` runs schedule:main, as this does
     service = Service(tmp_path / "image.toml", env=env, argv=[*entry, *cmd[1:]]).start()
     try:
         wait_for(lambda: (data / "ayrdw.db").exists() and '"event": "poll"' in service.output(), what="a poll")
         first = json.loads(next(line for line in service.output().splitlines() if '"event": "poll"' in line))
         assert first["status"] == "ok" and first["new"] == 23 and first["level"] == "info"
+        as_here = health[2].replace("ayrdw-watch", shlex.join(entry), 1)
         check = subprocess.run(
-            [*entry, *health[1:]], capture_output=True, text=True, timeout=60, env={**os.environ, **env}
+            ["sh", "-c", as_here], capture_output=True, text=True, timeout=60, env={**os.environ, **env}
         )
         assert check.returncode == 0, check.stdout + check.stderr
+        bad = {**os.environ, **env, "AYRDW_SCHEDULE_INTERVAL": "soon"}  # a config error exits 2: Docker's reserved
+        failed = subprocess.run(["sh", "-c", as_here], capture_output=True, text=True, timeout=60, env=bad)
+        assert failed.returncode == 1 and "schedule.interval" in failed.stderr, "the health check exits 0 or 1 only"
     finally:
         code, seconds = service.stop()
     assert code == 0 and seconds < 10
