@@ -286,6 +286,7 @@ def test_a_thousand_watches_page_the_overview_and_status_says_how_many(tmp_path:
     first = client.get("/")
     assert first.status_code == 200
     assert first.text.count('class="panel card"') == WATCHES_PER_PAGE and "共 1000 个监测" in first.text
+    assert 'href="?page=2"' in first.text, "the next page of watches"
     last = client.get(f"/?page={1000 // WATCHES_PER_PAGE + 1}")
     assert last.text.count('class="panel card"') == 1000 % WATCHES_PER_PAGE and "下一页" not in last.text
     status = cli(config_path, "status", "--json")
