@@ -32,6 +32,8 @@ def test_durations_and_sizes() -> None:
         ({"crawl": {"timeout": "0s"}}, "crawl.timeout: must be longer than 0s"),
         ({"crawl": {"max_bytes": "lots"}}, "crawl.max_bytes: expected a size"),
         ({"crawl": {"max_list_pages": 0}}, "crawl.max_list_pages"),
+        ({"crawl": {"hosts_in_parallel": 0}}, "crawl.hosts_in_parallel: expected a whole number of at least 1"),
+        ({"crawl": {"hosts_in_parallel": "many"}}, "crawl.hosts_in_parallel: expected a whole number"),
         ({"crawl": {"verify_tls": "no"}}, "crawl.verify_tls: expected true or false"),
         ({"site": {"url": "www.ayrdw.gov.cn"}}, "site.url: expected an http:// or https:// URL"),
         ({"sites": {}}, "unknown table [sites]"),
