@@ -41,13 +41,10 @@ class Dispatcher(Generic[R]):
     _pending: set[str] = field(default_factory=set, init=False)  # watches waiting or polling
     _running: int = field(default=0, init=False)
     _closed: bool = field(default=False, init=False)
-    _threads: list[threading.Thread] = field(default_factory=list, init=False)
 
     def start(self) -> Dispatcher:
         for n in range(self.workers):
-            thread = threading.Thread(target=self._work, name=f"poll-{n + 1}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+            threading.Thread(target=self._work, name=f"poll-{n + 1}", daemon=True).start()
         return self
 
     def submit(self, watch: Watch) -> bool:
@@ -59,11 +56,6 @@ class Dispatcher(Generic[R]):
             self._waiting.setdefault(host_of(watch), deque()).append(watch)
             self._cond.notify()
             return True
-
-    def busy(self) -> bool:
-        """A poll is running or waiting."""
-        with self._cond:
-            return bool(self._pending)
 
     def shutdown(self, timeout: float) -> bool:
         """No queued poll starts; True when the polls in flight ended within ``timeout``."""
