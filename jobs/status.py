@@ -30,14 +30,13 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
-def _progress(archive: Archive, writer: Holder | None) -> dict[str, Any] | None:
-    """How far the watch's poll in flight is, or None when none runs (a crashed one's last
-    figures are not a poll running: the writer lock tells)."""
-    if writer is None:
+def _progress(archive: Archive, writer: Holder | None, saved: str | None) -> dict[str, Any] | None:
+    """How far the watch's poll in flight is (``saved``: its progress fact), or None when none
+    runs (a crashed one's last figures are not a poll running: the writer lock tells)."""
+    if writer is None or saved is None:
         return None
     running = archive.polls.running()
-    saved = archive.state.get("progress")
-    if running is None or saved is None:
+    if running is None:
         return None
     data = json.loads(saved)
     if data.get("poll_id") != running:
@@ -45,28 +44,36 @@ def _progress(archive: Archive, writer: Holder | None) -> dict[str, Any] | None:
     return {"done": data["done"], "total": data["total"], "eta_seconds": data["eta_seconds"], "phase": data["phase"]}
 
 
-def _walk(archive: Archive) -> dict[str, Any] | None:
+def _walk(saved: str | None, pages: str | None) -> dict[str, Any] | None:
     """A complete walk under way (a long list's is spread over polls): where it stands."""
-    saved = archive.state.get("walk_cursor")
     if not saved:
         return None
     cursor = json.loads(saved)
-    pages = archive.state.get("list_pages")
     return {"kind": cursor["kind"], "pages": cursor["pages"], "started_at": cursor["started_at"],
             "of_about": int(pages) if pages else cursor.get("total_pages")}  # fmt: skip
 
 
+FACTS = ("next_poll_at", "trouble", "trouble_since", "progress", "walk_cursor", "list_pages")
+
+
 def watch_status(
-    config: Config, archive: Archive, name: str, now: dt.datetime, writer: Holder | None
+    config: Config,
+    archive: Archive,
+    name: str,
+    now: dt.datetime,
+    writer: Holder | None,
+    counts: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, Any]:
-    """One watch (configured or only archived) as status and watches show it."""
+    """One watch (configured or only archived) as status and watches show it (``counts``: every
+    watch's report counts, read at once)."""
     watch: Watch | None = config.watch(name)
     scoped = archive.scoped(name)
     interval = dt.timedelta(seconds=config.interval(watch) if watch else config.schedule.interval)
     last, last_ok = scoped.polls.last(), scoped.polls.last("ok")
     running = scoped.polls.running() is not None and writer is not None
     service = writer is not None and writer.command in ("run", "demo") and watch is not None
-    next_poll = scoped.state.get("next_poll_at") if service else None
+    facts = scoped.state.many(FACTS)
+    next_poll = facts["next_poll_at"] if service else None
     problems = []
     if last is None and not running:
         problems.append("no poll has run yet")
@@ -78,7 +85,7 @@ def watch_status(
             problems.append(f"overdue: the poll due at {next_poll} did not run")
         elif not service and last is not None and now > dt.datetime.fromisoformat(last["started_at"]) + 2 * interval:
             problems.append(f"overdue: no poll since {last['started_at']} and no service running (ayrdw-watch run)")
-    trouble, since = scoped.state.get("trouble"), scoped.state.get("trouble_since")
+    trouble, since = facts["trouble"], facts["trouble_since"]
     if last is not None and last["status"] == "failed":
         trouble, since = f"{trouble or 'the last poll failed'}: {last['error']}", since or last["started_at"]
     return {
@@ -89,9 +96,9 @@ def watch_status(
         "last_poll": last,
         "last_success": last_ok["finished_at"] if last_ok else None,
         "next_poll": next_poll,
-        "progress": _progress(scoped, writer),
-        "walk": _walk(scoped),
-        "reports": scoped.queries.report_counts(name),
+        "progress": _progress(scoped, writer, facts["progress"]),
+        "walk": _walk(facts["walk_cursor"], facts["list_pages"]),
+        "reports": counts.get(name, dict(NO_REPORTS)) if counts is not None else scoped.queries.report_counts(name),
         "chain": scoped.evidence.head(name),  # the watch's chain head (evidence): quote it to pin the archive
         "trouble": trouble,
         "trouble_since": since,
@@ -106,7 +113,8 @@ def status(
     """The archive-wide view and one entry per watch (``only``: that one watch). ``writer``: the
     process holding the archive's writer lock (storage.lock.holder), if any."""
     names = [only] if only else [w.name for w in config.watches]
-    watches = [watch_status(config, archive, name, now, writer) for name in names]
+    counts = archive.queries.report_counts_by_watch() if len(names) > 1 else None
+    watches = [watch_status(config, archive, name, now, writer, counts) for name in names]
     several = len(config.watches) > 1 and not only
     problems = [f"{w['name']}: {p}" if several else p for w in watches if w["configured"] for p in w["problems"]]
     damaged = _integrity(archive, config, now, writer)
@@ -121,7 +129,7 @@ def status(
         "last_poll": max(lasts, key=lambda p: p["id"]) if lasts else None,
         "last_success": max(successes) if successes else None,
         "next_poll": min(nexts) if nexts else None,
-        "reports": archive.queries.report_counts(only),  # active, removed, versions, waiting (listed, not stored)
+        "reports": _total(counts) if counts is not None else archive.queries.report_counts(only),  # and waiting
         "deliveries": archive.outbox.counts(),
         "writer": {"pid": writer.pid, "command": writer.command} if writer else None,
         "progress": next((w["progress"] for w in watches if w["progress"]), None),
@@ -132,6 +140,14 @@ def status(
         "problems": problems,
         "healthy": not problems,
     }
+
+
+NO_REPORTS = {"active": 0, "removed": 0, "versions": 0, "waiting": 0}
+
+
+def _total(counts: dict[str, dict[str, int]]) -> dict[str, int]:
+    """The archive's report counts: every watch's (configured or only archived) added up."""
+    return {key: sum(c[key] for c in counts.values()) for key in NO_REPORTS}
 
 
 def _listed(w: dict[str, Any]) -> dict[str, Any]:
@@ -159,7 +175,7 @@ def without_archive(config: Config, why: str) -> dict[str, Any]:
     """The status before anything has polled (no archive file yet): unhealthy, "no poll has run
     yet", which is what a health check in a container's start period should hear."""
     empty_watch = {"last_poll": None, "last_success": None, "next_poll": None, "progress": None, "walk": None,
-                   "reports": {"active": 0, "removed": 0, "versions": 0, "waiting": 0}, "chain": None,
+                   "reports": dict(NO_REPORTS), "chain": None,
                    "trouble": None, "trouble_since": None, "configured": True}  # fmt: skip
     folder = Path(config.storage.db).resolve().parent
     problem = f"no poll has run yet ({why})"
@@ -169,7 +185,7 @@ def without_archive(config: Config, why: str) -> dict[str, Any]:
                 "healthy": False} for w in config.watches]  # fmt: skip
     return {
         "last_poll": None, "last_success": None, "next_poll": None,
-        "reports": {"active": 0, "removed": 0, "versions": 0, "waiting": 0},
+        "reports": dict(NO_REPORTS),
         "deliveries": {"pending": 0, "failed": 0, "delivered": 0}, "writer": None, "progress": None,
         "trouble": None, "trouble_since": None,
         "database": {"path": str(Path(config.storage.db).resolve()), "bytes": 0},
@@ -187,7 +203,9 @@ def watches_overview(
     config: Config, archive: Archive, now: dt.datetime, writer: Holder | None, names: list[str] | None = None
 ) -> list[dict[str, Any]]:
     """`watches` (``names``: those only, e.g. one page of the web view's)."""
-    return [watch_status(config, archive, name, now, writer) for name in names or watch_names(config, archive)]
+    names = names or watch_names(config, archive)
+    counts = archive.queries.report_counts_by_watch() if len(names) > 1 else None
+    return [watch_status(config, archive, name, now, writer, counts) for name in names]
 
 
 def _integrity(archive: Archive, config: Config, now: dt.datetime, writer: Holder | None) -> str | None:
