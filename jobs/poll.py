@@ -273,7 +273,7 @@ class Poll:
         for index, outcome in enumerate(outcomes):
             if self.stop is not None and self.stop.is_set():
                 raise Interrupted("stopping: the rest is stored by the next poll")
-            self._store(outcome, now, self._due_at(outcome, None, index))
+            self._store(outcome, now, None, index)
 
     def _store_as_read(self, tasks: list[Task]) -> None:
         """The baseline: each report stored as soon as it is read, so a stopped or failed first
@@ -282,14 +282,14 @@ class Poll:
         for index, task in enumerate(tasks):
             outcome = self._read(task)
             outcomes.append(outcome)
-            self._store(outcome, iso(self.clock()), self._due_at(outcome, len(tasks), index))
+            self._store(outcome, iso(self.clock()), len(tasks), index)
             self._save_progress()
         self._judge(outcomes)
 
-    def _due_at(self, outcome: Outcome, spread_over: int | None, index: int) -> str:
-        """The report's next re-check, by its age (domain.schedule); a baseline spreads its first
-        re-checks over their periods, so none bunch."""
-        period = recheck_after(self.recheck_s, self._anchor(outcome), self.started, self.config.crawl.recheck_by_age)
+    def _due_at(self, anchor: dt.datetime | None, spread_over: int | None, index: int) -> str:
+        """The next re-check of a report whose age counts from ``anchor`` (domain.schedule); a
+        baseline spreads its first re-checks over their periods, so none bunch."""
+        period = recheck_after(self.recheck_s, anchor, self.started, self.config.crawl.recheck_by_age)
         if spread_over:
             return iso(self.started + dt.timedelta(seconds=period * (index + 1) / spread_over))
         return iso(self.started + dt.timedelta(seconds=period))
@@ -313,7 +313,9 @@ class Poll:
             self._saved_progress_at = moment
 
     # -- storing ---------------------------------------------------------------------------------
-    def _store(self, outcome: Outcome, now: str, due_at: str) -> None:
+    def _store(self, outcome: Outcome, now: str, spread_over: int | None, index: int) -> None:
+        """Store what reading the page gave; a page read (again) gets its next re-check and its age
+        tier from one age anchor."""
         task = outcome.task
         if isinstance(outcome, Unreadable):
             retry = iso(self.started + dt.timedelta(seconds=self._retry_after(task)))
@@ -323,13 +325,16 @@ class Poll:
                 self.archive.reports.record_failure(task.url, outcome.error, now, retry)
         elif isinstance(outcome, Gone):
             self._store_gone(outcome, now)
-        elif isinstance(outcome, NotModified):
-            self.archive.reports.touch(task.url, now, due_at, outcome.etag, outcome.last_modified)
-            self.files.store_unchanged(task.url, now, due_at)
         else:
-            self._store_report(outcome, now, due_at)
-        if isinstance(outcome, Extracted | NotModified) and self.recheck_s:  # youngest due first, next time
-            self.archive.reports.set_tier(task.url, tier(self._anchor(outcome), self.started))
+            anchor = self._anchor(outcome)
+            due_at = self._due_at(anchor, spread_over, index)
+            if isinstance(outcome, NotModified):
+                self.archive.reports.touch(task.url, now, due_at, outcome.etag, outcome.last_modified)
+                self.files.store_unchanged(task.url, now, due_at)
+            else:
+                self._store_report(outcome, now, due_at)
+            if self.recheck_s:  # youngest due first, next time
+                self.archive.reports.set_tier(task.url, tier(anchor, self.started))
 
     def _store_gone(self, outcome: Gone, now: str) -> None:
         """A not-found verdict removes a report only when the poll after the first one sees it

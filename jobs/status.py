@@ -21,6 +21,7 @@ from storage.archive import Archive
 from storage.db import quick_check
 from storage.errors import ArchiveError, not_writable
 from storage.lock import Holder
+from storage.queries import NO_REPORTS
 
 LATE = dt.timedelta(seconds=60)  # a service's poll this late was missed, not merely slow to start (or an interval)
 CHECK_MAX_AGE = dt.timedelta(hours=24)  # a writer checks the archive at start and daily; older: check here
@@ -30,13 +31,11 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
-def _progress(archive: Archive, writer: Holder | None, saved: str | None) -> dict[str, Any] | None:
-    """How far the watch's poll in flight is (``saved``: its progress fact), or None when none
-    runs (a crashed one's last figures are not a poll running: the writer lock tells)."""
-    if writer is None or saved is None:
-        return None
-    running = archive.polls.running()
-    if running is None:
+def _progress(running: int | None, writer: Holder | None, saved: str | None) -> dict[str, Any] | None:
+    """How far the watch's poll in flight (``running``: its id) is (``saved``: its progress fact),
+    or None when none runs (a crashed one's last figures are not a poll running: the writer lock
+    tells)."""
+    if writer is None or saved is None or running is None:
         return None
     data = json.loads(saved)
     if data.get("poll_id") != running:
@@ -70,7 +69,8 @@ def watch_status(
     scoped = archive.scoped(name)
     interval = dt.timedelta(seconds=config.interval(watch) if watch else config.schedule.interval)
     last, last_ok = scoped.polls.last(), scoped.polls.last("ok")
-    running = scoped.polls.running() is not None and writer is not None
+    running_id = scoped.polls.running()
+    running = running_id is not None and writer is not None
     service = writer is not None and writer.command in ("run", "demo") and watch is not None
     facts = scoped.state.many(FACTS)
     next_poll = facts["next_poll_at"] if service else None
@@ -96,7 +96,7 @@ def watch_status(
         "last_poll": last,
         "last_success": last_ok["finished_at"] if last_ok else None,
         "next_poll": next_poll,
-        "progress": _progress(scoped, writer, facts["progress"]),
+        "progress": _progress(running_id, writer, facts["progress"]),
         "walk": _walk(facts["walk_cursor"], facts["list_pages"]),
         "reports": counts.get(name, dict(NO_REPORTS)) if counts is not None else scoped.queries.report_counts(name),
         "chain": scoped.evidence.head(name),  # the watch's chain head (evidence): quote it to pin the archive
@@ -140,9 +140,6 @@ def status(
         "problems": problems,
         "healthy": not problems,
     }
-
-
-NO_REPORTS = {"active": 0, "removed": 0, "versions": 0, "waiting": 0}
 
 
 def _total(counts: dict[str, dict[str, int]]) -> dict[str, int]:

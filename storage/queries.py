@@ -26,6 +26,9 @@ def _of_watch(watch: str | None, column: str = "watch") -> tuple[str, list[str]]
     return (f" AND {column} = ?", [watch]) if watch else ("", [])
 
 
+NO_REPORTS = {"active": 0, "removed": 0, "versions": 0, "waiting": 0}  # a watch with no report yet
+
+
 class Queries:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -124,14 +127,13 @@ class Queries:
     def report_counts_by_watch(self) -> dict[str, dict[str, int]]:
         """report_counts of every watch at once: three scans of covering indexes, not three
         queries a watch (a thousand watches' status)."""
-        empty = {"active": 0, "removed": 0, "versions": 0, "waiting": 0}
         out: dict[str, dict[str, int]] = {}
         for watch, status, n in self.db.execute("SELECT watch, status, count(*) FROM reports GROUP BY watch, status"):
             if status in ("active", "removed"):
-                out.setdefault(watch, dict(empty))[status] = n
+                out.setdefault(watch, dict(NO_REPORTS))[status] = n
         for table, key in (("report_versions", "versions"), ("walk_items", "waiting")):
             for watch, n in self.db.execute(f"SELECT watch, count(*) FROM {table} GROUP BY watch"):
-                out.setdefault(watch, dict(empty))[key] = n
+                out.setdefault(watch, dict(NO_REPORTS))[key] = n
         return out
 
     def report_counts(self, watch: str | None = None) -> dict[str, int]:
