@@ -13,6 +13,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -111,7 +112,9 @@ class WebhookReceiver:
     """A webhook receiver on 127.0.0.1 that keeps every request it answered with 2xx.
 
     ``delay`` seconds pass before each answer; ``status`` is the answer (204 by default);
-    ``stop()`` closes the port and ``start()`` opens the same one again."""
+    ``stop()`` refuses connections and ``start()`` answers on the same port again. While
+    stopped the port stays bound (not listening), so no other socket (an outgoing connection's
+    ephemeral port, another test server) can take it in between: connections are refused."""
 
     def __init__(self, port: int = 0, delay: float = 0.0, status: int = 204, host: str = "127.0.0.1") -> None:
         self.host = host
@@ -122,6 +125,7 @@ class WebhookReceiver:
         self.answered_error = 0
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        self._held: socket.socket | None = None  # the port while stopped: bound, not listening
 
     @property
     def url(self) -> str:
@@ -151,7 +155,12 @@ class WebhookReceiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        server = ThreadingHTTPServer((self.host, self.port), Handler)
+        server = ThreadingHTTPServer((self.host, self.port), Handler, bind_and_activate=self._held is None)
+        if self._held is not None:  # listen on the socket that kept the port
+            server.socket.close()
+            server.socket, self._held = self._held, None
+            server.server_address = server.socket.getsockname()
+            server.server_activate()
         server.daemon_threads = True
         self.port = server.server_address[1]
         self._server = server
@@ -163,6 +172,10 @@ class WebhookReceiver:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+            held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT of answered ones
+            held.bind((self.host, self.port))
+            self._held = held
 
     @property
     def up(self) -> bool:
@@ -177,6 +190,16 @@ class WebhookReceiver:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+        self.release()
+
+    def release(self) -> None:
+        """Let the port go (a stopped receiver keeps it bound)."""
+        if self._held is not None:
+            self._held.close()
+            self._held = None
+
+    def __del__(self) -> None:
+        self.release()
 
 
 def service_config(
