@@ -21,7 +21,8 @@ import shutil
 import statistics
 import tempfile
 import time
-from dataclasses import replace
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench.archive import SqliteWork, measured_poll, served
@@ -60,69 +61,112 @@ def seed(store: Archive, config: Config, by_age: bool, rng: random.Random) -> No
         part.state.set("last_full_walk_at", (START - dt.timedelta(seconds=walk / 2)).isoformat(), START.isoformat())
 
 
-def measure(config: Config, store: Archive, polls: int) -> dict[str, list[float]]:
-    clock = Clock()
-    clock.now = START
-    for _ in range(polls):  # the warm-up: one period of the policy
-        clock.now += dt.timedelta(minutes=30)
-        poll(config, store, clock)
-    work = SqliteWork(store)
-    seen = store.db.execute("SELECT coalesce(max(id), 0) FROM fetches").fetchone()[0]
-    out: dict[str, list[float]] = {"requests": [], "files": [], "cpu_ms": [], "sql": [], "full": []}
-    for _ in range(polls):
-        result, ms = measured_poll(config, store, clock, work)
-        out["cpu_ms"].append(ms)
-        out["sql"].append(work.statements)
-        files, seen = store.db.execute(
+@dataclass
+class Lane:
+    """One section size under one policy: its archive, fake clock and what its polls measured."""
+
+    count: int
+    name: str
+    config: Config
+    store: Archive
+    polls: int
+    quick_ms: float
+    clock: Clock = field(default_factory=Clock)
+    out: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in (*UNITS, "full")})
+    seen: int = 0
+    work: SqliteWork | None = None
+
+    def warm_up(self) -> None:
+        """One period of the policy: the credit a walk spends ahead of time is owed, as in steady state."""
+        self.clock.now = START
+        for _ in range(self.polls):
+            self.clock.now += dt.timedelta(minutes=30)
+            poll(self.config, self.store, self.clock)
+        self.seen = self.store.db.execute("SELECT coalesce(max(id), 0) FROM fetches").fetchone()[0]
+        self.work = SqliteWork(self.store)
+
+    def measure_one(self) -> None:
+        assert self.work is not None
+        result, ms = measured_poll(self.config, self.store, self.clock, self.work)
+        self.out["cpu_ms"].append(ms)
+        self.out["sql"].append(self.work.statements)
+        files, self.seen = self.store.db.execute(
             "SELECT count(*) FILTER (WHERE url LIKE '%/uploads/%'), coalesce(max(id), ?) FROM fetches WHERE id > ?",
-            [seen, seen],
+            [self.seen, self.seen],
         ).fetchone()
-        out["files"].append(files)
-        out["requests"].append(result.requests - files)
-        out["full"].append(1 if result.mode == "full" else 0)
-    work.detach()
-    return out
+        self.out["files"].append(files)
+        self.out["requests"].append(result.requests - files)
+        self.out["full"].append(1 if result.mode == "full" else 0)
+
+
+def lanes_of(count: int, tmp: Path, base_url: str, rng: random.Random) -> list[Lane]:
+    """A real baseline crawl of one size, then a seeded copy of it per policy."""
+    first = tmp / f"baseline-{count}.db"
+    config = make_config(base_url, first, max_list_pages=5000)
+    store = open_archive(config, START.isoformat())
+    poll(config, store, Clock())
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    began = time.perf_counter()
+    store.db.execute("PRAGMA quick_check").fetchall()
+    quick_ms = (time.perf_counter() - began) * 1000
+    store.close()
+    lanes = []
+    for name, by_age, polls in POLICIES:
+        db = tmp / f"{name}-{count}.db"
+        shutil.copyfile(first, db)
+        policy = replace(config, crawl=replace(config.crawl, recheck_by_age=by_age, max_list_pages=200))
+        policy = replace(policy, storage=replace(policy.storage, db=db))
+        store = open_archive(policy, START.isoformat())
+        seed(store, policy, by_age, rng)
+        lanes.append(Lane(count, name, policy, store, polls, quick_ms))
+    return lanes
 
 
 def run(figures: Figures, sizes: tuple[int, ...] = SIZES) -> None:
+    """Every size and policy is measured in the same rounds (one poll of each lane a round, in an
+    order that turns each round), so a slow spell of the machine weighs on all of them alike."""
     rng = random.Random(2026)
-    print(f"\n7. Idle polls over a simulated week ({HOW})")
+    print(f"\n7. Idle polls over a simulated week ({HOW}; all sizes and policies in interleaved rounds)")
+    busy = START.date().isoformat()
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as sites:
+        lanes = [
+            lane
+            for count in sizes
+            for lane in lanes_of(
+                count, Path(tmp), sites.enter_context(served(count, page_size=20, dated_until=busy)), rng
+            )
+        ]
+        for lane in lanes:
+            lane.warm_up()
+        for turn in range(max(lane.polls for lane in lanes)):
+            shift = turn % len(lanes)
+            for lane in lanes[shift:] + lanes[:shift]:
+                if len(lane.out["cpu_ms"]) < lane.polls:
+                    lane.measure_one()
+        for lane in lanes:
+            assert lane.work is not None
+            lane.work.detach()
+            lane.store.close()
+    report(figures, lanes, sizes)
+
+
+def report(figures: Figures, lanes: list[Lane], sizes: tuple[int, ...]) -> None:
     print(f"   {'reports':>8} {'policy':>7} {'requests/poll':>14} {'files/poll':>11} {'CPU ms/poll':>12}"
           f" {'ms/request':>11} {'SQL stmts/poll':>15} {'polls walking':>14} {'quick_check ms':>15}")  # fmt: skip
-    for count in sizes:
-        busy = START.date().isoformat()
-        with tempfile.TemporaryDirectory() as tmp, served(count, page_size=20, dated_until=busy) as base_url:
-            first = Path(tmp) / "baseline.db"
-            config = make_config(base_url, first, max_list_pages=5000)
-            store = open_archive(config, START.isoformat())
-            poll(config, store, Clock())
-            store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            began = time.perf_counter()
-            store.db.execute("PRAGMA quick_check").fetchall()
-            quick_ms = (time.perf_counter() - began) * 1000
-            store.close()
-            for name, by_age, polls in POLICIES:
-                db = Path(tmp) / f"{name}.db"
-                shutil.copyfile(first, db)
-                policy = replace(config, crawl=replace(config.crawl, recheck_by_age=by_age, max_list_pages=200))
-                policy = replace(policy, storage=replace(policy.storage, db=db))
-                store = open_archive(policy, START.isoformat())
-                seed(store, policy, by_age, rng)
-                got = measure(policy, store, polls)
-                store.close()
-                key = f"week.{count}.{name}"
-                for what, unit in UNITS.items():
-                    values = got[what]
-                    summary = {"mean": statistics.fmean(values), "median": statistics.median(values),
-                               "max": max(values), "runs": len(values)}  # fmt: skip
-                    figures.add(f"{key}.{what}_per_poll", summary, unit, HOW)
-                figures.add(f"{key}.quick_check_ms", quick_ms, "ms", "PRAGMA quick_check of the baseline archive")
-                per_request = sum(got["cpu_ms"]) / max(1, sum(got["requests"]) + sum(got["files"]))
-                figures.add(f"{key}.cpu_ms_per_request", per_request, "ms", HOW)
-                print(f"   {count:>8,} {name:>7} {statistics.fmean(got['requests']):>14.2f}"
-                      f" {statistics.fmean(got['files']):>11.2f} {statistics.fmean(got['cpu_ms']):>12.1f}"
-                      f" {per_request:>11.2f} {statistics.fmean(got['sql']):>15.0f} {sum(got['full']):>14}"
-                      f" {quick_ms:>15.1f}")  # fmt: skip
+    for lane in lanes:
+        got, key = lane.out, f"week.{lane.count}.{lane.name}"
+        for what, unit in UNITS.items():
+            values = got[what]
+            summary = {"mean": statistics.fmean(values), "median": statistics.median(values),
+                       "max": max(values), "runs": len(values)}  # fmt: skip
+            figures.add(f"{key}.{what}_per_poll", summary, unit, HOW)
+        figures.add(f"{key}.quick_check_ms", lane.quick_ms, "ms", "PRAGMA quick_check of the baseline archive")
+        per_request = sum(got["cpu_ms"]) / max(1, sum(got["requests"]) + sum(got["files"]))
+        figures.add(f"{key}.cpu_ms_per_request", per_request, "ms", HOW)
+        print(f"   {lane.count:>8,} {lane.name:>7} {statistics.fmean(got['requests']):>14.2f}"
+              f" {statistics.fmean(got['files']):>11.2f} {statistics.fmean(got['cpu_ms']):>12.1f}"
+              f" {per_request:>11.2f} {statistics.fmean(got['sql']):>15.0f} {sum(got['full']):>14}"
+              f" {lane.quick_ms:>15.1f}")  # fmt: skip
     d = figures.data
     for count in sizes:
         new, old = (
