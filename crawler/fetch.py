@@ -346,7 +346,7 @@ class Fetcher:
         try:
             with self._client.stream("GET", url, headers=headers, extensions={"timeout": deadline}) as response:
                 status = response.status_code
-                with deadline.watching(response):
+                with deadline.watching(response, self._gates.watchdog):
                     body = self._read_capped(url, response, sink)
         except TooLargeError as exc:
             self._record(gate, url, status, sink.size if sink else len(body), started, str(exc))

@@ -3,7 +3,8 @@
 One request at a time to a host, and the configured delay (or robots.txt's Crawl-delay)
 between the end of one and the start of the next, however many watches (and polls) talk to
 it; the cookies it set are kept for the next fetcher (a site's session, a JS challenge's
-cookie). The process makes one ``HostGates`` and hands it to every poll.
+cookie). The process makes one ``HostGates`` and hands it to every poll; with it goes the
+one ``Watchdog`` that cuts a body read at its deadline.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import threading
 from dataclasses import dataclass, field
 
 import httpx
+
+from crawler.limits import Watchdog
 
 
 @dataclass
@@ -25,6 +28,7 @@ class HostGates:
     def __init__(self) -> None:
         self._gates: dict[str, HostGate] = {}
         self._lock = threading.Lock()
+        self.watchdog = Watchdog()
 
     def gate(self, host: str) -> HostGate:
         with self._lock:

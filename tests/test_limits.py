@@ -18,6 +18,7 @@ from werkzeug import Request, Response
 
 from crawler.errors import FetchError, OffSiteError, TooLargeError
 from crawler.fetch import Fetcher, FetchSettings, redirect_allowed
+from crawler.hosts import HostGates
 
 HTML = "<html><body><p>安岳县人大常委会 监督工作</p></body></html>"
 
@@ -25,9 +26,11 @@ HTML = "<html><body><p>安岳县人大常委会 监督工作</p></body></html>"
 class DripServer:
     """Answers every request with headers at once, then one byte every ``every`` seconds."""
 
-    def __init__(self, every: float = 0.25, body_bytes: int = 10_000, headers_after: float = 0.0) -> None:
+    def __init__(
+        self, every: float = 0.25, body_bytes: int = 10_000, headers_after: float = 0.0, host: str = "127.0.0.1"
+    ) -> None:
         self.every, self.body_bytes, self.headers_after = every, body_bytes, headers_after
-        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock = socket.create_server((host, 0))
         self.port = self.sock.getsockname()[1]
         self.requests = 0
         self._stop = threading.Event()
@@ -93,6 +96,33 @@ def test_a_fetch_with_retries_ends_within_attempts_times_timeout_plus_the_waits(
         elapsed = time.monotonic() - started
     assert drip.requests == 3
     assert elapsed < 3 * 0.8 + (0.1 + 0.2) + 0.8
+
+
+def test_reads_of_one_process_are_each_cut_at_their_own_deadline() -> None:
+    """The process's one watchdog: a read with a later deadline under way does not delay the cut
+    of one with an earlier deadline, and neither cuts the other."""
+    slow_a, slow_b = DripServer(host="127.0.0.1"), DripServer(host="127.0.0.2")  # two hosts: at once
+    shared = HostGates()
+    ended: dict[str, float] = {}
+    started = time.monotonic()
+
+    def fetch(name: str, server: DripServer, timeout: float) -> None:
+        url = f"http://{server.sock.getsockname()[0]}:{server.port}"
+        with Fetcher(settings(timeout=timeout), robots={url: ""}, gates=shared) as f, pytest.raises(FetchError):
+            f.get(url + "/slow")
+        ended[name] = time.monotonic() - started
+
+    try:
+        late = threading.Thread(target=fetch, args=("late", slow_a, 2.5))
+        late.start()
+        time.sleep(0.3)  # the watchdog now waits for the later deadline
+        fetch("early", slow_b, 0.6)
+        late.join(timeout=10)
+    finally:
+        slow_a.close()
+        slow_b.close()
+    assert 0.3 + 0.6 <= ended["early"] < 0.3 + 0.6 + 0.5, ended
+    assert 2.5 <= ended["late"] < 2.5 + 0.5, ended
 
 
 def test_waiting_for_the_headers_counts_against_the_same_deadline() -> None:
