@@ -47,13 +47,34 @@ class WalkCursor:
     container: str | None = None  # the list's place on page 1, preferred on later pages
     listing_done: bool = False  # every list page is read: what is left is fetching reports
 
+    def __post_init__(self) -> None:
+        # Lookups in sets (the lists keep the order and are what is saved): a walk of 1,000 list
+        # pages asked the lists once a page, which grew with the square of the section.
+        self._seen = set(self.seen)
+        self._known = self._seen | set(self.queue)  # read or queued once: never queued again
+
     @classmethod
     def start(cls, kind: str, list_url: str, started_at: str) -> WalkCursor:
         return cls(kind, started_at, [list_url])
 
     def to_json(self) -> str:
-        """Saved after every list page: a shallow dump (asdict deep-copies every list first)."""
-        return json.dumps(dict(self.__dict__), ensure_ascii=False, separators=(",", ":"))
+        """Saved every few list pages: a shallow dump (asdict deep-copies every list first)."""
+        saved = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        return json.dumps(saved, ensure_ascii=False, separators=(",", ":"))
+
+    def was_seen(self, url: str) -> bool:
+        return url in self._seen
+
+    def mark_seen(self, url: str) -> None:
+        if url not in self._seen:
+            self._seen.add(url)
+            self._known.add(url)
+            self.seen.append(url)
+
+    def restart_at(self, list_url: str) -> None:
+        """Read from ``list_url`` instead (the remembered list URL was gone)."""
+        self.queue = [list_url]
+        self._known.add(list_url)
 
     @classmethod
     def from_json(cls, text: str | None) -> WalkCursor | None:
@@ -66,12 +87,11 @@ class WalkCursor:
         self.items += len(listing.items)
         self.total_pages = self.total_pages or listing.total_pages
         self.container = self.container or listing.container
-        if page_url not in self.seen:
-            self.seen.append(page_url)
+        self.mark_seen(page_url)
         added: tuple[str, ...] = ()
         if follow:
-            known = set(self.seen) | set(self.queue)
-            added = tuple(p for p in listing.next_pages if p not in known)
+            added = tuple(dict.fromkeys(p for p in listing.next_pages if p not in self._known))
+            self._known.update(added)
             self.queue.extend(added)
         self.listing_done = not self.queue
         return added
@@ -129,7 +149,7 @@ def walk_pages(
             walk.problems.append(Problem(remain, ProblemKind.MAX_PAGES))
             break
         url = cursor.queue[0]
-        if url in cursor.seen:  # reached already, under another URL (a redirect)
+        if cursor.was_seen(url):  # reached already, under another URL (a redirect)
             cursor.queue.pop(0)
             cursor.listing_done = walk.complete = not cursor.queue
             continue
@@ -155,8 +175,8 @@ def walk_pages(
         new = walk.add(page.final_url, listing)
         stop_here = keep_going is not None and not keep_going(listing)
         cursor.queue.pop(0)
-        if page.final_url != url and page.final_url not in cursor.seen:
-            cursor.seen.append(page.final_url)
+        if page.final_url != url:
+            cursor.mark_seen(page.final_url)
         added = cursor.advance(url, listing, follow=bool(new) and not stop_here)
         if on_page is not None:
             on_page(_read(url, page, known, listing, added), cursor)

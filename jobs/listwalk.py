@@ -155,7 +155,7 @@ class ListWalk:
             if walk.pages:
                 return walk
             if attempt == 0 and remembered and walk.first_status in (404, 410):
-                cursor.queue = [self._discover()]
+                cursor.restart_at(self._discover())
                 remembered = False
                 continue
             break
