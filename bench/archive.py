@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench.common import ROOT, START, Clock, Figures, fmt, make_config, poll, spread
+from crawler.hosts import HostGates
 from jobs.config import Config, EvidenceConfig
 from jobs.result import PollResult
 from jobs.watchers import open_archive
@@ -80,14 +81,16 @@ class SqliteWork:
         self.conn.set_trace_callback(None)
 
 
-def measured_poll(config: Config, store: Archive, clock: Clock, work: SqliteWork) -> tuple[PollResult, float]:
+def measured_poll(
+    config: Config, store: Archive, clock: Clock, work: SqliteWork, gates: HostGates | None = None
+) -> tuple[PollResult, float]:
     """The next poll, 30 minutes on: its result and our process's CPU milliseconds (SQLite's work in
     ``work``)."""
     clock.now += dt.timedelta(minutes=30)
     work.reset()
     gc.collect()
     began = time.process_time()
-    result = poll(config, store, clock)
+    result = poll(config, store, clock, gates)
     return result, (time.process_time() - began) * 1000
 
 
@@ -101,17 +104,17 @@ def run(figures: Figures, polls: int = 21) -> None:
             config = make_config(base_url, db, max_list_pages=5000)
             config = replace(config, evidence=EvidenceConfig(keep_raw=keep))
             store = open_archive(config, START.isoformat())
-            clock = Clock()
+            clock, gates = Clock(), HostGates()  # the polls of one process, as in the service
             started = time.monotonic()
-            poll(config, store, clock)  # the baseline: every report stored, its re-check spread over 24 h
+            poll(config, store, clock, gates)  # the baseline: every report stored, its re-check spread over 24 h
             baseline_s = time.monotonic() - started
             for _ in range(2):  # warm up: caches, the first 304
                 clock.now += dt.timedelta(minutes=30)
-                poll(config, store, clock)
+                poll(config, store, clock, gates)
             work = SqliteWork(store)
             cpu, vm, sql, requests = [], [], [], []
             for _ in range(polls):
-                result, ms = measured_poll(config, store, clock, work)
+                result, ms = measured_poll(config, store, clock, work, gates)
                 cpu.append(ms)
                 vm.append(work.vm_steps)
                 sql.append(work.statements)

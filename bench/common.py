@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from crawler.hosts import HostGates  # noqa: E402
 from jobs.config import Config, config_from_dict  # noqa: E402
 from jobs.poll import run_poll  # noqa: E402
 from jobs.result import PollResult  # noqa: E402
@@ -62,8 +63,10 @@ def make_config(base_url: str, db: Path, **crawl: str | int) -> Config:
     )
 
 
-def poll(config: Config, store: Archive, clock: Clock) -> PollResult:
-    result = run_poll(config, store, clock=clock, sleep=lambda s: None)
+def poll(config: Config, store: Archive, clock: Clock, gates: HostGates | None = None) -> PollResult:
+    """One poll; ``gates``: what the polls of one process share, as the service's do (its
+    politeness per host and its one watchdog thread), else the poll's own, as a CLI poll's."""
+    result = run_poll(config, store, clock=clock, sleep=lambda s: None, gates=gates)
     if not result.ok:
         raise RuntimeError(result.error)
     return result

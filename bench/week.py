@@ -27,6 +27,7 @@ from pathlib import Path
 
 from bench.archive import SqliteWork, measured_poll, served
 from bench.common import START, Clock, Figures, make_config, poll
+from crawler.hosts import HostGates
 from domain.schedule import age_anchor, recheck_after
 from jobs.config import Config
 from jobs.watchers import open_archive
@@ -75,19 +76,20 @@ class Lane:
     out: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in (*UNITS, "full")})
     seen: int = 0
     work: SqliteWork | None = None
+    gates: HostGates = field(default_factory=HostGates)  # shared by its polls, as in the service
 
     def warm_up(self) -> None:
         """One period of the policy: the credit a walk spends ahead of time is owed, as in steady state."""
         self.clock.now = START
         for _ in range(self.polls):
             self.clock.now += dt.timedelta(minutes=30)
-            poll(self.config, self.store, self.clock)
+            poll(self.config, self.store, self.clock, self.gates)
         self.seen = self.store.db.execute("SELECT coalesce(max(id), 0) FROM fetches").fetchone()[0]
         self.work = SqliteWork(self.store)
 
     def measure_one(self) -> None:
         assert self.work is not None
-        result, ms = measured_poll(self.config, self.store, self.clock, self.work)
+        result, ms = measured_poll(self.config, self.store, self.clock, self.work, self.gates)
         self.out["cpu_ms"].append(ms)
         self.out["sql"].append(self.work.statements)
         files, self.seen = self.store.db.execute(

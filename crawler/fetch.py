@@ -165,6 +165,8 @@ class Fetcher:
         if self.site_host:  # what the site set is kept for the next fetcher of this host
             self._gates.gate(self.site_host).cookies.update(self._client.cookies)
         self._client.close()
+        if self.gates is None:  # its own gates: their watchdog thread ends with it
+            self._gates.watchdog.close()
 
     def __enter__(self) -> Fetcher:
         return self

@@ -125,6 +125,20 @@ def test_reads_of_one_process_are_each_cut_at_their_own_deadline() -> None:
     assert 2.5 <= ended["late"] < 2.5 + 0.5, ended
 
 
+def test_a_fetcher_of_its_own_leaves_no_thread_behind(httpserver: HTTPServer) -> None:
+    """A fetcher without the process's gates (a CLI poll, a script) ends its watchdog as it
+    closes: a loop of polls in one process does not pile up idle threads."""
+    httpserver.expect_request("/page").respond_with_data(HTML, content_type="text/html")
+    before = threading.active_count()
+    for _ in range(30):
+        with Fetcher(settings(), robots={httpserver.url_for("/").rstrip("/"): ""}) as f:
+            assert f.get(httpserver.url_for("/page")).status == 200
+    deadline = time.monotonic() + 5
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert threading.active_count() <= before, [t.name for t in threading.enumerate()]
+
+
 def test_waiting_for_the_headers_counts_against_the_same_deadline() -> None:
     server = DripServer(every=0.01, body_bytes=400, headers_after=0.7)
     try:
