@@ -124,17 +124,21 @@ class Queries:
             entries.insert(at, entry)
         return entries
 
-    def report_counts_by_watch(self) -> dict[str, dict[str, int]]:
-        """report_counts of every watch at once: three scans of covering indexes, not three
-        queries a watch (a thousand watches' status)."""
-        out: dict[str, dict[str, int]] = {}
+    def report_counts_by_watch(self) -> dict[str, dict[str, int | None]]:
+        """report_counts of every watch at once, in two scans of covering indexes instead of three
+        queries a watch (a thousand watches' status). Versions are not counted a watch (None):
+        that scan read an index as large as every version stored, 0.44 s of a 1,000-watch status
+        on a cold page cache; versions_total() counts them all from the smallest index."""
+        out: dict[str, dict[str, int | None]] = {}
         for watch, status, n in self.db.execute("SELECT watch, status, count(*) FROM reports GROUP BY watch, status"):
             if status in ("active", "removed"):
-                out.setdefault(watch, dict(NO_REPORTS))[status] = n
-        for table, key in (("report_versions", "versions"), ("walk_items", "waiting")):
-            for watch, n in self.db.execute(f"SELECT watch, count(*) FROM {table} GROUP BY watch"):
-                out.setdefault(watch, dict(NO_REPORTS))[key] = n
+                out.setdefault(watch, {**NO_REPORTS, "versions": None})[status] = n
+        for watch, n in self.db.execute("SELECT watch, count(*) FROM walk_items GROUP BY watch"):
+            out.setdefault(watch, {**NO_REPORTS, "versions": None})["waiting"] = n
         return out
+
+    def versions_total(self) -> int:
+        return self.db.execute("SELECT count(*) FROM report_versions").fetchone()[0]
 
     def report_counts(self, watch: str | None = None) -> dict[str, int]:
         """Reports by status, stored versions, and reports listed but not stored yet (of one watch,
