@@ -21,7 +21,7 @@ from storage.archive import Archive
 from storage.db import quick_check
 from storage.errors import ArchiveError, not_writable
 from storage.lock import Holder
-from storage.queries import NO_REPORTS
+from storage.queries import NO_REPORTS, UNCOUNTED_VERSIONS
 
 LATE = dt.timedelta(seconds=60)  # a service's poll this late was missed, not merely slow to start (or an interval)
 CHECK_MAX_AGE = dt.timedelta(hours=24)  # a writer checks the archive at start and daily; older: check here
@@ -98,9 +98,7 @@ def watch_status(
         "next_poll": next_poll,
         "progress": _progress(running_id, writer, facts["progress"]),
         "walk": _walk(facts["walk_cursor"], facts["list_pages"]),
-        "reports": counts.get(name, {**NO_REPORTS, "versions": None})
-        if counts is not None
-        else scoped.queries.report_counts(name),
+        "reports": scoped.queries.report_counts(name) if counts is None else counts.get(name, dict(UNCOUNTED_VERSIONS)),
         "chain": scoped.evidence.head(name),  # the watch's chain head (evidence): quote it to pin the archive
         "trouble": trouble,
         "trouble_since": since,

@@ -27,6 +27,7 @@ def _of_watch(watch: str | None, column: str = "watch") -> tuple[str, list[str]]
 
 
 NO_REPORTS = {"active": 0, "removed": 0, "versions": 0, "waiting": 0}  # a watch with no report yet
+UNCOUNTED_VERSIONS = {**NO_REPORTS, "versions": None}  # a watch's counts in report_counts_by_watch
 
 
 class Queries:
@@ -132,9 +133,9 @@ class Queries:
         out: dict[str, dict[str, int | None]] = {}
         for watch, status, n in self.db.execute("SELECT watch, status, count(*) FROM reports GROUP BY watch, status"):
             if status in ("active", "removed"):
-                out.setdefault(watch, {**NO_REPORTS, "versions": None})[status] = n
+                out.setdefault(watch, dict(UNCOUNTED_VERSIONS))[status] = n
         for watch, n in self.db.execute("SELECT watch, count(*) FROM walk_items GROUP BY watch"):
-            out.setdefault(watch, {**NO_REPORTS, "versions": None})["waiting"] = n
+            out.setdefault(watch, dict(UNCOUNTED_VERSIONS))["waiting"] = n
         return out
 
     def versions_total(self) -> int:
