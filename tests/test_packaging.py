@@ -77,3 +77,23 @@ def test_building_the_package_prints_no_warning(tmp_path: Path) -> None:
     ours = [line for line in (built.stdout + built.stderr).splitlines() if "warning" in line.lower()]
     ours = [line for line in ours if "Location 'file:" not in line]  # this machine's pip index config, not ours
     assert not ours, "\n".join(ours)
+
+
+def test_the_image_ignores_local_files_at_any_depth_and_ships_what_the_readme_mounts() -> None:
+    """What the image is built from and what it runs, as the README's Docker section tells it:
+    local bytecode and archives are ignored in every folder, the example config ships and loads,
+    the web view is served on the exposed port, buildah/podman users build in Docker's format."""
+    from jobs.config import load_config
+
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    for pattern in ("__pycache__", "*.pyc", "*.db", "*.db-*"):
+        assert f"**/{pattern}" in ignored, f"{pattern} is ignored only at the top: a package's copy gets baked in"
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    docker_section = readme.split("### Docker", 1)[1].split("\n## ", 1)[0]
+    assert re.search(r"^COPY examples \./examples$", dockerfile, re.M)
+    assert "cp examples/ayrdw.toml ayrdw.toml" in docker_section and "/config/ayrdw.toml" in docker_section
+    example = load_config(ROOT / "examples" / "ayrdw.toml", env={}, require_secrets=False)
+    assert len(example.watches) >= 2
+    assert re.search(r"^EXPOSE 8080$", dockerfile, re.M) and '"--web", "0.0.0.0:8080"' in dockerfile
+    assert "--format docker" in docker_section and "--format docker" in dockerfile
