@@ -21,7 +21,7 @@ from storage.archive import Archive
 from storage.db import quick_check
 from storage.errors import ArchiveError, not_writable
 from storage.lock import Holder
-from storage.queries import NO_REPORTS, UNCOUNTED_VERSIONS
+from storage.queries import NO_REPORTS
 
 LATE = dt.timedelta(seconds=60)  # a service's poll this late was missed, not merely slow to start (or an interval)
 CHECK_MAX_AGE = dt.timedelta(hours=24)  # a writer checks the archive at start and daily; older: check here
@@ -61,7 +61,7 @@ def watch_status(
     name: str,
     now: dt.datetime,
     writer: Holder | None,
-    counts: dict[str, dict[str, int | None]] | None = None,
+    counts: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, Any]:
     """One watch (configured or only archived) as status and watches show it (``counts``: every
     watch's report counts, read at once)."""
@@ -98,7 +98,7 @@ def watch_status(
         "next_poll": next_poll,
         "progress": _progress(running_id, writer, facts["progress"]),
         "walk": _walk(facts["walk_cursor"], facts["list_pages"]),
-        "reports": scoped.queries.report_counts(name) if counts is None else counts.get(name, dict(UNCOUNTED_VERSIONS)),
+        "reports": scoped.queries.report_counts(name) if counts is None else counts.get(name, dict(NO_REPORTS)),
         "chain": scoped.evidence.head(name),  # the watch's chain head (evidence): quote it to pin the archive
         "trouble": trouble,
         "trouble_since": since,
@@ -129,9 +129,7 @@ def status(
         "last_poll": max(lasts, key=lambda p: p["id"]) if lasts else None,
         "last_success": max(successes) if successes else None,
         "next_poll": min(nexts) if nexts else None,
-        "reports": _total(counts, archive.queries.versions_total())
-        if counts is not None
-        else archive.queries.report_counts(only),
+        "reports": _total(counts) if counts is not None else archive.queries.report_counts(only),
         "deliveries": archive.outbox.counts(),
         "writer": {"pid": writer.pid, "command": writer.command} if writer else None,
         "progress": next((w["progress"] for w in watches if w["progress"]), None),
@@ -144,9 +142,9 @@ def status(
     }
 
 
-def _total(counts: dict[str, dict[str, int | None]], versions: int) -> dict[str, int]:
+def _total(counts: dict[str, dict[str, int]]) -> dict[str, int]:
     """The archive's report counts: every watch's (configured or only archived) added up."""
-    return {**{key: sum(c[key] or 0 for c in counts.values()) for key in NO_REPORTS}, "versions": versions}
+    return {key: sum(c[key] for c in counts.values()) for key in NO_REPORTS}
 
 
 def _listed(w: dict[str, Any]) -> dict[str, Any]:
@@ -166,7 +164,7 @@ def _listed(w: dict[str, Any]) -> dict[str, Any]:
     )
     return {
         **{k: w[k] for k in keys},
-        "reports": {"active": w["reports"]["active"], "removed": w["reports"]["removed"]},
+        "reports": {key: w["reports"][key] for key in NO_REPORTS},
     }
 
 

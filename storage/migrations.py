@@ -392,3 +392,46 @@ def m011_list_pages(db: Database) -> None:
         " items TEXT NOT NULL, added TEXT NOT NULL, total_pages INTEGER, read_at TEXT NOT NULL,"
         " PRIMARY KEY (watch, url))"
     )
+
+
+@migrations()
+def m012_counts(db: Database) -> None:
+    """Reports by watch and status, and versions by watch, kept by triggers as rows come and go:
+    `status` of a thousand watches reads a thousand rows instead of scanning every report (1.7 s
+    on a cold page cache at 270,000 reports). A later migration that rebuilds reports or
+    report_versions must create these triggers again."""
+    db.execute(
+        "CREATE TABLE report_counts (watch TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL,"
+        " PRIMARY KEY (watch, status)) WITHOUT ROWID"
+    )
+    db.execute("CREATE TABLE version_counts (watch TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
+    db.execute("INSERT INTO report_counts SELECT watch, status, count(*) FROM reports GROUP BY watch, status")
+    db.execute("INSERT INTO version_counts SELECT watch, count(*) FROM report_versions GROUP BY watch")
+    count_in = {
+        "report_counts": (
+            "INSERT INTO report_counts (watch, status, n) VALUES (NEW.watch, NEW.status, 1)"
+            " ON CONFLICT (watch, status) DO UPDATE SET n = n + 1;"
+        ),
+        "version_counts": (
+            "INSERT INTO version_counts (watch, n) VALUES (NEW.watch, 1) ON CONFLICT (watch) DO UPDATE SET n = n + 1;"
+        ),
+    }
+    count_out = {
+        "report_counts": (
+            "UPDATE report_counts SET n = n - 1 WHERE watch = OLD.watch AND status = OLD.status;"
+            " DELETE FROM report_counts WHERE watch = OLD.watch AND status = OLD.status AND n <= 0;"
+        ),
+        "version_counts": (
+            "UPDATE version_counts SET n = n - 1 WHERE watch = OLD.watch;"
+            " DELETE FROM version_counts WHERE watch = OLD.watch AND n <= 0;"
+        ),
+    }
+    kept = (("reports", "report_counts", "watch, status"), ("report_versions", "version_counts", "watch"))
+    for table, counts, columns in kept:
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns.split(", "))
+        db.execute(f"CREATE TRIGGER {counts}_insert AFTER INSERT ON {table} BEGIN {count_in[counts]} END")
+        db.execute(f"CREATE TRIGGER {counts}_delete AFTER DELETE ON {table} BEGIN {count_out[counts]} END")
+        db.execute(
+            f"CREATE TRIGGER {counts}_update AFTER UPDATE OF {columns} ON {table} WHEN {changed}"
+            f" BEGIN {count_out[counts]} {count_in[counts]} END"
+        )

@@ -15,4 +15,5 @@ MIGRATIONS = (
     "m009_signatures",
     "m010_attachments",
     "m011_list_pages",
+    "m012_counts",
 )

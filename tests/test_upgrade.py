@@ -25,7 +25,7 @@ from tests.fixtures.make_archive import HOOK, HOST, PORT
 from tests.procs import WebhookReceiver, cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ARCHIVES = sorted(FIXTURES.glob("archive-*.db"))
+ARCHIVES = sorted(FIXTURES.glob("archive-*.db"), key=lambda p: tuple(int(n) for n in p.stem.split("-")[1].split(".")))
 KEPT = {
     "reports": "SELECT url, status, version, content_hash, first_seen FROM reports ORDER BY url",
     "report_versions": "SELECT url, version, title, published, source, text, attachments, credits, content_hash,"
@@ -47,6 +47,7 @@ def snapshot(db: Path) -> dict[str, list[tuple]]:
 
 def test_there_is_an_archive_of_every_schema_since_0_1_0() -> None:
     assert [p.name for p in ARCHIVES][:2] == ["archive-0.1.0.db", "archive-0.2.0.db"]
+    assert ARCHIVES[-1].name == "archive-0.10.0.db"
 
 
 def test_readers_know_every_migration_by_name() -> None:
@@ -96,6 +97,12 @@ def test_an_archive_of_an_earlier_release_upgrades_with_nothing_lost_and_nothing
         return [(*v[:6], page_words(v[6]), *v[7:]) for v in versions]
 
     assert bare(after["report_versions"]) == bare(before["report_versions"]), "versions kept, but for files' facts"
+    with sqlite3.connect(db) as conn:
+        kept_counts = conn.execute("SELECT watch, status, n FROM report_counts ORDER BY 1, 2").fetchall()
+        counted = conn.execute("SELECT watch, status, count(*) FROM reports GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
+        kept_versions = conn.execute("SELECT watch, n FROM version_counts ORDER BY 1").fetchall()
+        versions = conn.execute("SELECT watch, count(*) FROM report_versions GROUP BY 1 ORDER BY 1").fetchall()
+    assert kept_counts == counted and kept_versions == versions, "the counts the archive keeps are its rows'"
     with sqlite3.connect(db) as conn:
         files = dict(conn.execute("SELECT url, sha256 FROM attachment_files WHERE sha256 IS NOT NULL"))
     filled = {a["url"]: a["sha256"] for v in after["report_versions"] for a in json.loads(v[6]) if "sha256" in a}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -162,6 +163,34 @@ def test_watches_lists_configured_and_archived_and_history_needs_a_watch_for_a_s
     assert unknown.returncode == 2 and "no watch named 'nope'" in unknown.stderr
     old = cli(config, "export", "--watch", "lezhi-jdgz")
     assert old.returncode == 0 and len(old.stdout.splitlines()) == 23, "a watch no longer configured keeps its rows"
+
+
+def test_status_counts_each_watchs_reports_and_versions_as_the_archive_holds_them(
+    tmp_path: Path, sites: tuple[FixtureServer, FixtureServer]
+) -> None:
+    """The counts status shows are kept as reports come, change and go (not counted at each
+    status): they must equal the archive's rows, watch by watch."""
+    a, b = sites
+    with WebhookReceiver() as hook:
+        config = three_watches(tmp_path, a, b, hook.url)
+        assert cli(config, "poll").returncode == 0
+        edited, removed = a.site.sections[JDGZ][0], a.site.sections[JDGZ][1]
+        a.site.edit_report(edited.slug, title=edited.title + "（修订）")
+        a.site.remove_report(removed.slug)
+        a.site.add_report(a.site.new_report(section=DBGZ), section=DBGZ)
+        for _ in range(2):  # a removal is confirmed on a second poll
+            assert cli(config, "poll").returncode == 0
+        shown = json.loads(cli(config, "status", "--json").stdout)
+    with sqlite3.connect(tmp_path / "watch.db") as conn:
+        rows = conn.execute("SELECT watch, status, count(*) FROM reports GROUP BY 1, 2").fetchall()
+        versions = dict(conn.execute("SELECT watch, count(*) FROM report_versions GROUP BY 1").fetchall())
+    held = {w: {"active": 0, "removed": 0, "versions": versions.get(w, 0)} for w in versions}
+    for watch, status, n in rows:
+        held[watch][status] = n
+    assert held["anyue-jdgz"]["removed"] == 1 and held["anyue-jdgz"]["versions"] == held["anyue-jdgz"]["active"] + 2
+    keys = ("active", "removed", "versions")
+    assert {w["name"]: {k: w["reports"][k] for k in keys} for w in shown["watches"]} == held
+    assert {k: shown["reports"][k] for k in keys} == {k: sum(h[k] for h in held.values()) for k in keys}
 
 
 @pytest.mark.parametrize(
