@@ -12,8 +12,8 @@ last full walk somewhere in its period. Measured: every watch polled within its 
 jitter; the most requests in flight to one host and the shortest gap between two (counted by
 the fixture servers); the watcher's RSS; its CPU-seconds per watch-poll, scaled to 1,000
 watches at a real 30-minute interval (x 1,000 / 1,800 s: the share of one core); and
-`status --json` with all watches. `--quick` (BENCH=quick): 100 watches over 20 hosts, interval
-12 s."""
+`status --json` with all watches (the slowest of five calls, while the service polls on).
+`--quick` (BENCH=quick): 100 watches over 20 hosts, interval 12 s."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ import os
 import random
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,6 +48,7 @@ from jobs.watchers import open_archive
 RECHECK_S = 48 * 60
 PLACEHOLDER = "http://fixture"  # the host of the seeded pages, replaced by each watch's
 JITTER = 0.1
+STATUS_CALLS = 5  # `status --json` is timed this many times, the slowest reported
 
 
 @dataclass(frozen=True)
@@ -218,13 +220,15 @@ def run(figures: Figures, quick: bool = False) -> None:
             cpu = cpu_seconds(watcher.pid) - cpu_start
             window_end = time.time()
             peak = max(peak, rss_mb(watcher.pid, "VmHWM"))
-            began = time.monotonic()
-            status = subprocess.run(
-                [sys.executable, "-c", "import schedule; raise SystemExit(schedule.main())", "--config",
-                 str(config_path), "status", "--json"],
-                cwd=tmp, capture_output=True, text=True, check=False,
-            )  # fmt: skip
-            status_s = time.monotonic() - began
+            status_s = []
+            for _ in range(STATUS_CALLS):  # while the service polls on: what a user asking sees
+                began = time.monotonic()
+                status = subprocess.run(
+                    [sys.executable, "-c", "import schedule; raise SystemExit(schedule.main())", "--config",
+                     str(config_path), "status", "--json"],
+                    cwd=tmp, capture_output=True, text=True, check=False,
+                )  # fmt: skip
+                status_s.append(time.monotonic() - began)
         finally:
             watcher.send_signal(signal.SIGTERM)
             watcher.wait(timeout=60)
@@ -248,7 +252,8 @@ def seed_archive(
 
 def report(
     figures: Figures, scale: Scale, db: Path, watches: list[tuple[str, str]], window: tuple[float, float],
-    cpu: float, peak_mb: float, counts: list[dict], status: subprocess.CompletedProcess, status_s: float, errors: str,
+    cpu: float, peak_mb: float, counts: list[dict], status: subprocess.CompletedProcess, status_s: list[float],
+    errors: str,
 ) -> None:  # fmt: skip
     conn = sqlite3.connect(db)
     rows = conn.execute("SELECT watch, started_at, status FROM polls ORDER BY watch, started_at").fetchall()
@@ -285,7 +290,12 @@ def report(
     figures.add(f"{key}.rss_peak_mb", peak_mb, "MB", "the watcher process, VmRSS sampled each second and VmHWM")
     figures.add(f"{key}.cpu_s_per_watch_poll", per_poll, "s", how)
     figures.add(f"{key}.core_share_1000_at_30min", share, "cores", "CPU-s per watch-poll x 1,000 / 1,800 s")
-    figures.add(f"{key}.status_json_s", status_s, "s", f"`status --json` with {scale.watches} watches")
+    figures.add(
+        f"{key}.status_json_s",
+        max(status_s),
+        "s",
+        f"`status --json`, {scale.watches} watches, slowest of {len(status_s)} calls",
+    )
     print(f"   polls in {scale.intervals} intervals: {in_window:,} ({polls_per_watch:.2f} per watch; failed {failed},"
           f" events {events}); watches late or missed: {late} (the longest gap between two polls of a watch"
           f" {max(gaps, default=0.0):.1f} s, allowed {allowed:.1f} s)")  # fmt: skip
@@ -293,7 +303,8 @@ def report(
           f" two requests to one host: {min(gaps_ms, default=0.0):.1f} ms (delay 20 ms)")  # fmt: skip
     print(f"   watcher RSS peak {peak_mb:.0f} MB (target < 200); CPU {per_poll * 1000:.1f} ms per watch-poll:"
           f" {share:.4f} of a core for 1,000 watches at 30 minutes (target < 0.25)")  # fmt: skip
-    print(f"   status --json: {status_s:.2f} s (exit {status.returncode}, target < 1 s)")
+    print(f"   status --json: {max(status_s):.2f} s the slowest of {len(status_s)} calls, median"
+          f" {statistics.median(status_s):.2f} s (exit {status.returncode}, target < 1 s)")  # fmt: skip
     noisy = [line for line in errors.splitlines() if "Traceback" in line or "ERROR" in line]
     if noisy:
         print(f"   the watcher logged {len(noisy)} errors, first: {noisy[0]}")
