@@ -64,6 +64,7 @@ class ListWalk:
         self.interval_s = config.interval(watch)
         self.list_pages = int(archive.state.get(PAGES_KEY) or 0) or None
         self.full_walk_s = config.full_walk(watch, self.list_pages)
+        self._unchanged: list[PageRead] = []  # 304 list pages not marked yet: marked with the cursor
 
     def cursor(self) -> WalkCursor | None:
         """The complete walk this poll makes (a resumed one, or a new one when one is due), or None
@@ -140,7 +141,9 @@ class ListWalk:
             remembered=self.archive.list_pages.get,
         )
         if walk.pages:
-            self.archive.state.set(CURSOR_KEY, cursor.to_json(), iso(self.clock()))
+            with self.archive.transaction():
+                self._mark_unchanged(cursor)
+                self.archive.state.set(CURSOR_KEY, cursor.to_json(), iso(self.clock()))
         self.result.pages += len(walk.pages)
         self.result.found = max(self.result.found, cursor.items)
         self.result.problems.extend(p for p in walk.problems if p.kind is not ProblemKind.MAX_PAGES)  # a slice's end
@@ -164,40 +167,56 @@ class ListWalk:
     def _keep_page(self, read: PageRead, cursor: WalkCursor) -> None:
         """One list page read by a complete walk (or given back by a 304): its unknown items wait
         to be fetched, its known ones are marked listed, the page is remembered for the next walk,
-        in one transaction, with the cursor every CURSOR_EVERY pages (it holds every list URL of
-        the walk: saving it with every page of a long list cost more than the page). A crash
-        reads the few pages since again; marking them twice changes nothing."""
-        listing, now = read.listing, iso(self.clock())
-        with self.archive.transaction():
-            self._note_listed(listing.items, cursor.kind == "baseline", (listing.raw,), read.unchanged)
-            if read.known is not None and read.unchanged:
-                self.archive.list_pages.touch(read.known.url, precise(self.clock()))
-            elif read.known is not None:
-                self.archive.list_pages.keep(read.known, precise(self.clock()))
-            if cursor.pages % CURSOR_EVERY == 0 or cursor.listing_done:
-                self.archive.state.set(CURSOR_KEY, cursor.to_json(), now)
+        with the cursor every CURSOR_EVERY pages (it holds every list URL of the walk: saving it
+        with every page of a long list cost more than the page). A page that answered 304 is
+        marked with the next cursor save, in its transaction (a transaction a page cost more than
+        marking its reports); a page read again is marked at once. A crash reads the pages since
+        the cursor's save again; marking them twice changes nothing."""
+        save_cursor = cursor.pages % CURSOR_EVERY == 0 or cursor.listing_done
+        if read.unchanged and read.known is not None:
+            self._unchanged.append(read)
+        if save_cursor or not read.unchanged:
+            with self.archive.transaction():
+                self._mark_unchanged(cursor)
+                if not read.unchanged:
+                    self._note_listed(read.listing.items, cursor.kind == "baseline", (read.listing.raw,))
+                    if read.known is not None:
+                        self.archive.list_pages.keep(read.known, precise(self.clock()))
+                if save_cursor:
+                    self.archive.state.set(CURSOR_KEY, cursor.to_json(), iso(self.clock()))
         self.progress.pages, self.progress.total_pages, self.progress.listed = (
             cursor.pages, cursor.total_pages, cursor.items,
         )  # fmt: skip
         self._save_progress()
 
+    def _mark_unchanged(self, cursor: WalkCursor) -> None:
+        """The list pages that answered 304 since the cursor's last save, marked at once: their
+        items as listed, the pages as still part of the list."""
+        reads, self._unchanged = self._unchanged, []
+        if reads:
+            items = [item for read in reads for item in read.listing.items]
+            self._note_listed(items, cursor.kind == "baseline", (r.listing.raw for r in reads), unchanged=True)
+            self.archive.list_pages.touch([r.known.url for r in reads if r.known], precise(self.clock()))
+
     def _note_listed(
         self, items: Iterable, baseline: bool, raws: Iterable[Raw | None] = (), unchanged: bool = False
     ) -> None:
-        """Unknown items wait to be read, known ones are marked listed (``unchanged``: the page
+        """Unknown items wait to be read, known ones are marked listed (``unchanged``: their pages
         answered 304, their entries are as they were); a list page that revealed news (a new or
         returning report, after the baseline) is kept as evidence."""
-        items = list(items)
-        known = self.archive.reports.statuses([i.url for i in items])
+        items, now = list(items), precise(self.clock())
+        urls = list(dict.fromkeys(i.url for i in items))
+        if unchanged and self.archive.reports.listed_again(urls, now, active_only=True) == len(urls):
+            return  # every report they list is known and active: nothing waits (one statement)
+        known = self.archive.reports.statuses(urls)
         waiting = [i for i in items if known.get(i.url, "removed") == "removed"]
         if waiting and not baseline and self.config.evidence.keep_raw:
             for raw in raws:
                 if raw is not None:
                     self.archive.evidence.keep(raw)
-        now = precise(self.clock())
         self.archive.walk.add(((i.url, i.title, i.date) for i in waiting), baseline, now)
         if unchanged:
-            self.archive.reports.listed_again([i.url for i in items if i.url in known], now)
+            self.archive.reports.listed_again([url for url in urls if url in known], now)
             return
         listed = ((i.url, i.title, i.date) for i in items if i.url in known)
         self.archive.reports.mark_listed(listed, now, due=NOW_DUE)  # an entry that changed: re-checked now

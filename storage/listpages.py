@@ -4,6 +4,7 @@ asks for each conditionally, and a 304 gives back its items without reading it a
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from domain.report import KnownListPage, ListingEntry
@@ -39,9 +40,10 @@ class ListPages:
              page.total_pages, now],
         )  # fmt: skip
 
-    def touch(self, url: str, now: str) -> None:
-        """A page that answered 304: still part of the list."""
-        self.db.execute("UPDATE list_pages SET read_at = ? WHERE watch = ? AND url = ?", [now, self.watch, url])
+    def touch(self, urls: Iterable[str], now: str) -> None:
+        """Pages that answered 304: still part of the list."""
+        sql = "UPDATE list_pages SET read_at = ? WHERE watch = ? AND url = ?"
+        self.db.conn.executemany(sql, [(now, self.watch, url) for url in urls])
 
     def forget_before(self, started_at: str) -> None:
         """After a complete walk: pages it did not read are no longer part of the list."""

@@ -316,12 +316,15 @@ class Reports:
             [(now, title, date, self.watch, url) for url, title, date in entries],
         )
 
-    def listed_again(self, urls: Sequence[str], now: str) -> None:
-        """Known reports seen again on a list page that has not changed (a 304): one statement."""
-        self.db.execute(
-            "UPDATE reports SET last_listed_at = ? WHERE watch = ? AND url IN (SELECT value FROM json_each(?))",
+    def listed_again(self, urls: Sequence[str], now: str, active_only: bool = False) -> int:
+        """Known reports seen again on list pages that have not changed (304s): one statement.
+        How many it marked (``active_only``: of the active ones)."""
+        active = " AND +status = 'active'" if active_only else ""  # +: by URL, not by the status indexes
+        return self.db.execute(
+            "UPDATE reports SET last_listed_at = ? WHERE watch = ? AND url IN (SELECT value FROM json_each(?))"
+            + active,
             [now, self.watch, json.dumps(list(urls), ensure_ascii=False)],
-        )
+        ).rowcount
 
     def suspect_gone(self, url: str, kind: str, detail: str, now: str) -> None:
         """A first not-found verdict: nothing is announced until the next poll confirms it."""
