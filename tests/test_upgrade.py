@@ -102,6 +102,9 @@ def test_an_archive_of_an_earlier_release_upgrades_with_nothing_lost_and_nothing
         counted = conn.execute("SELECT watch, status, count(*) FROM reports GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
         kept_versions = conn.execute("SELECT watch, n FROM version_counts ORDER BY 1").fetchall()
         versions = conn.execute("SELECT watch, count(*) FROM report_versions GROUP BY 1 ORDER BY 1").fetchall()
+        triggers = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    kinds = ("insert", "delete", "update")
+    assert {f"{t}_{k}" for t in ("report_counts", "version_counts") for k in kinds} <= triggers, "a rebuild keeps them"
     assert kept_counts == counted and kept_versions == versions, "the counts the archive keeps are its rows'"
     with sqlite3.connect(db) as conn:
         files = dict(conn.execute("SELECT url, sha256 FROM attachment_files WHERE sha256 IS NOT NULL"))
