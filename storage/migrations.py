@@ -407,31 +407,22 @@ def m012_counts(db: Database) -> None:
     db.execute("CREATE TABLE version_counts (watch TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
     db.execute("INSERT INTO report_counts SELECT watch, status, count(*) FROM reports GROUP BY watch, status")
     db.execute("INSERT INTO version_counts SELECT watch, count(*) FROM report_versions GROUP BY watch")
-    count_in = {
-        "report_counts": (
-            "INSERT INTO report_counts (watch, status, n) VALUES (NEW.watch, NEW.status, 1)"
-            " ON CONFLICT (watch, status) DO UPDATE SET n = n + 1;"
-        ),
-        "version_counts": (
-            "INSERT INTO version_counts (watch, n) VALUES (NEW.watch, 1) ON CONFLICT (watch) DO UPDATE SET n = n + 1;"
-        ),
-    }
-    count_out = {
-        "report_counts": (
-            "UPDATE report_counts SET n = n - 1 WHERE watch = OLD.watch AND status = OLD.status;"
-            " DELETE FROM report_counts WHERE watch = OLD.watch AND status = OLD.status AND n <= 0;"
-        ),
-        "version_counts": (
-            "UPDATE version_counts SET n = n - 1 WHERE watch = OLD.watch;"
-            " DELETE FROM version_counts WHERE watch = OLD.watch AND n <= 0;"
-        ),
-    }
-    kept = (("reports", "report_counts", "watch, status"), ("report_versions", "version_counts", "watch"))
-    for table, counts, columns in kept:
-        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns.split(", "))
-        db.execute(f"CREATE TRIGGER {counts}_insert AFTER INSERT ON {table} BEGIN {count_in[counts]} END")
-        db.execute(f"CREATE TRIGGER {counts}_delete AFTER DELETE ON {table} BEGIN {count_out[counts]} END")
-        db.execute(
-            f"CREATE TRIGGER {counts}_update AFTER UPDATE OF {columns} ON {table} WHEN {changed}"
-            f" BEGIN {count_out[counts]} {count_in[counts]} END"
-        )
+    _count_triggers(db, "reports", "report_counts", ("watch", "status"))
+    _count_triggers(db, "report_versions", "version_counts", ("watch",))
+
+
+def _count_triggers(db: Database, table: str, counts: str, keys: tuple[str, ...]) -> None:
+    """Triggers that keep ``counts`` (``keys``, n) equal to the rows of ``table`` by those keys: a
+    row added counts in, a row deleted counts out, a row whose keys change moves."""
+    columns = ", ".join(keys)
+    new = ", ".join(f"NEW.{key}" for key in keys)
+    old = " AND ".join(f"{key} = OLD.{key}" for key in keys)
+    count_in = f"INSERT INTO {counts} ({columns}, n) VALUES ({new}, 1) ON CONFLICT ({columns}) DO UPDATE SET n = n + 1;"
+    count_out = f"UPDATE {counts} SET n = n - 1 WHERE {old}; DELETE FROM {counts} WHERE {old} AND n <= 0;"
+    moved = " OR ".join(f"OLD.{key} IS NOT NEW.{key}" for key in keys)
+    db.execute(f"CREATE TRIGGER {counts}_insert AFTER INSERT ON {table} BEGIN {count_in} END")
+    db.execute(f"CREATE TRIGGER {counts}_delete AFTER DELETE ON {table} BEGIN {count_out} END")
+    db.execute(
+        f"CREATE TRIGGER {counts}_update AFTER UPDATE OF {columns} ON {table} WHEN {moved}"
+        f" BEGIN {count_out} {count_in} END"
+    )
