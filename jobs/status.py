@@ -61,10 +61,10 @@ def watch_status(
     name: str,
     now: dt.datetime,
     writer: Holder | None,
-    counts: dict[str, dict[str, int]] | None = None,
+    counts: dict[str, dict[str, int]],
 ) -> dict[str, Any]:
     """One watch (configured or only archived) as status and watches show it (``counts``: every
-    watch's report counts, read at once)."""
+    watch's report counts, Queries.report_counts_by_watch)."""
     watch: Watch | None = config.watch(name)
     scoped = archive.scoped(name)
     interval = dt.timedelta(seconds=config.interval(watch) if watch else config.schedule.interval)
@@ -98,7 +98,7 @@ def watch_status(
         "next_poll": next_poll,
         "progress": _progress(running_id, writer, facts["progress"]),
         "walk": _walk(facts["walk_cursor"], facts["list_pages"]),
-        "reports": scoped.queries.report_counts(name) if counts is None else counts.get(name, dict(NO_REPORTS)),
+        "reports": counts.get(name, dict(NO_REPORTS)),
         "chain": scoped.evidence.head(name),  # the watch's chain head (evidence): quote it to pin the archive
         "trouble": trouble,
         "trouble_since": since,
@@ -113,7 +113,7 @@ def status(
     """The archive-wide view and one entry per watch (``only``: that one watch). ``writer``: the
     process holding the archive's writer lock (storage.lock.holder), if any."""
     names = [only] if only else [w.name for w in config.watches]
-    counts = archive.queries.report_counts_by_watch() if len(names) > 1 else None
+    counts = archive.queries.report_counts_by_watch()
     watches = [watch_status(config, archive, name, now, writer, counts) for name in names]
     several = len(config.watches) > 1 and not only
     problems = [f"{w['name']}: {p}" if several else p for w in watches if w["configured"] for p in w["problems"]]
@@ -129,7 +129,7 @@ def status(
         "last_poll": max(lasts, key=lambda p: p["id"]) if lasts else None,
         "last_success": max(successes) if successes else None,
         "next_poll": min(nexts) if nexts else None,
-        "reports": _total(counts) if counts is not None else archive.queries.report_counts(only),
+        "reports": counts.get(only, dict(NO_REPORTS)) if only else _total(counts),
         "deliveries": archive.outbox.counts(),
         "writer": {"pid": writer.pid, "command": writer.command} if writer else None,
         "progress": next((w["progress"] for w in watches if w["progress"]), None),
@@ -201,7 +201,7 @@ def watches_overview(
 ) -> list[dict[str, Any]]:
     """`watches` (``names``: those only, e.g. one page of the web view's)."""
     names = names or watch_names(config, archive)
-    counts = archive.queries.report_counts_by_watch() if len(names) > 1 else None
+    counts = archive.queries.report_counts_by_watch()
     return [watch_status(config, archive, name, now, writer, counts) for name in names]
 
 

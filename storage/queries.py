@@ -125,8 +125,9 @@ class Queries:
         return entries
 
     def report_counts_by_watch(self) -> dict[str, dict[str, int]]:
-        """report_counts of every watch at once, from the counts the archive's triggers keep
-        (storage/migrations.py m012): a thousand watches' status reads a few thousand rows."""
+        """Each watch's reports by status, stored versions, and reports listed but not stored yet,
+        from the counts the archive's triggers keep (storage/migrations.py m012): a thousand
+        watches' status reads a few thousand rows."""
         out: dict[str, dict[str, int]] = {}
         for watch, status, n in self.db.execute("SELECT watch, status, n FROM report_counts"):
             if status in ("active", "removed"):
@@ -136,16 +137,3 @@ class Queries:
         for watch, n in self.db.execute("SELECT watch, count(*) FROM walk_items GROUP BY watch"):
             out.setdefault(watch, dict(NO_REPORTS))["waiting"] = n
         return out
-
-    def report_counts(self, watch: str | None = None) -> dict[str, int]:
-        """Reports by status, stored versions, and reports listed but not stored yet (of one watch,
-        or of all)."""
-        where, args = ("WHERE watch = ?", [watch]) if watch else ("", [])
-        sql = f"SELECT status, sum(n) FROM report_counts {where} GROUP BY status"
-        counts = dict(self.db.execute(sql, args).fetchall())
-        return {
-            "active": counts.get("active", 0),
-            "removed": counts.get("removed", 0),
-            "versions": self.db.execute(f"SELECT coalesce(sum(n), 0) FROM version_counts {where}", args).fetchone()[0],
-            "waiting": self.db.execute(f"SELECT count(*) FROM walk_items {where}", args).fetchone()[0],
-        }
