@@ -173,7 +173,7 @@ class ListWalk:
         marking its reports); a page read again is marked at once. A crash reads the pages since
         the cursor's save again; marking them twice changes nothing."""
         save_cursor = cursor.pages % CURSOR_EVERY == 0 or cursor.listing_done
-        if read.unchanged and read.known is not None:
+        if read.unchanged:  # a 304 always comes with the page as it was remembered
             self._unchanged.append(read)
         if save_cursor or not read.unchanged:
             with self.archive.transaction():
